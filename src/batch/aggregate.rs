@@ -1,0 +1,246 @@
+//! Aggregates across runs, folded in replicate order.
+//!
+//! Every accumulator here uses integer counts (histograms) or sums folded
+//! sequentially in run order, so results are identical whatever the thread
+//! count, and memory depends on the horizon, never on the number of runs.
+//! Quantiles from histograms use the nearest-rank rule on the binned values.
+
+use crate::engine::{DyadOutcome, RunOutcome, TickRecord};
+use crate::model::MAX_RUNGS;
+
+/// Nearest-rank quantile of a histogram: the smallest bin whose cumulative
+/// count reaches q * total (at least the first observation).
+pub fn histogram_quantile(counts: &[u32], q: f64) -> Option<usize> {
+    let total: u64 = counts.iter().map(|&c| c as u64).sum();
+    if total == 0 {
+        return None;
+    }
+    let rank = ((q * total as f64).ceil() as u64).clamp(1, total);
+    let mut cumulative = 0u64;
+    for (bin, &c) in counts.iter().enumerate() {
+        cumulative += c as u64;
+        if cumulative >= rank {
+            return Some(bin);
+        }
+    }
+    None
+}
+
+/// Distribution of one tracked dyad's outcomes across the runs of one job.
+#[derive(Debug, Clone)]
+pub struct DyadSummary {
+    /// Runs folded in.
+    pub runs: u64,
+    /// Stage at month 0 (the same in every run).
+    pub initial_stage: u8,
+    /// Per stage, counts of runs by first-reach month (length horizon + 1).
+    pub reach: Vec<Vec<u32>>,
+    /// Runs ending at each stage.
+    pub final_stage: [u64; MAX_RUNGS],
+    /// Sum of final trust a -> b.
+    pub trust_ab_sum: f64,
+    /// Sum of final trust b -> a.
+    pub trust_ba_sum: f64,
+}
+
+impl DyadSummary {
+    /// An empty summary for a ladder of `rungs` over `horizon` months.
+    pub fn new(rungs: usize, horizon: u32) -> DyadSummary {
+        DyadSummary {
+            runs: 0,
+            initial_stage: 0,
+            reach: vec![vec![0; horizon as usize + 1]; rungs],
+            final_stage: [0; MAX_RUNGS],
+            trust_ab_sum: 0.0,
+            trust_ba_sum: 0.0,
+        }
+    }
+
+    /// Folds in one run.
+    pub fn add(&mut self, d: &DyadOutcome) {
+        self.runs += 1;
+        self.initial_stage = d.initial_stage;
+        for (s, hist) in self.reach.iter_mut().enumerate() {
+            if let Some(m) = d.first_reach[s] {
+                hist[m as usize] += 1;
+            }
+        }
+        self.final_stage[d.final_stage as usize] += 1;
+        self.trust_ab_sum += d.final_trust_ab;
+        self.trust_ba_sum += d.final_trust_ba;
+    }
+
+    /// Share of runs that reached `stage` by month `month` (inclusive).
+    pub fn share_by(&self, stage: usize, month: u32) -> f64 {
+        let hist = &self.reach[stage];
+        let end = (month as usize + 1).min(hist.len());
+        let hits: u64 = hist[..end].iter().map(|&c| c as u64).sum();
+        hits as f64 / self.runs.max(1) as f64
+    }
+
+    /// Quantile of first-reach months among runs that reached `stage`.
+    pub fn months_quantile(&self, stage: usize, q: f64) -> Option<u32> {
+        histogram_quantile(&self.reach[stage], q).map(|m| m as u32)
+    }
+}
+
+/// Per-month distributions of a tracked dyad across runs, as histograms.
+#[derive(Debug, Clone)]
+pub struct SeriesSummary {
+    rungs: usize,
+    /// Per month: stage counts (rungs), trust a->b (TRUST_BINS), trust b->a, net cooperation (COOP_BINS).
+    counts: Vec<u32>,
+    stage_sum: Vec<f64>,
+}
+
+/// Trust histogram resolution: bins of 0.001 over [0, 1].
+pub const TRUST_BINS: usize = 1001;
+/// Net cooperation resolution: bins of 0.05 over [-10, 10].
+pub const COOP_BINS: usize = 401;
+
+/// Quantiles of one month of one dyad.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MonthBands {
+    /// Mean stage.
+    pub stage_mean: f64,
+    /// 10th, 50th, 90th percentile of the stage.
+    pub stage: [f64; 3],
+    /// Percentiles of a's trust in b.
+    pub trust_ab: [f64; 3],
+    /// Percentiles of b's trust in a.
+    pub trust_ba: [f64; 3],
+    /// Percentiles of net cooperation.
+    pub net_cooperation: [f64; 3],
+}
+
+/// The three quantiles reported in bands.
+pub const BAND_QUANTILES: [f64; 3] = [0.1, 0.5, 0.9];
+
+impl SeriesSummary {
+    fn stride(&self) -> usize {
+        self.rungs + 2 * TRUST_BINS + COOP_BINS
+    }
+
+    /// An empty summary.
+    pub fn new(rungs: usize, horizon: u32) -> SeriesSummary {
+        let months = horizon as usize + 1;
+        SeriesSummary {
+            rungs,
+            counts: vec![0; months * (rungs + 2 * TRUST_BINS + COOP_BINS)],
+            stage_sum: vec![0.0; months],
+        }
+    }
+
+    /// Folds in one month's record.
+    pub fn add(&mut self, r: &TickRecord) {
+        let base = r.month as usize * self.stride();
+        let trust_bin = |t: f32| (t.clamp(0.0, 1.0) as f64 * 1000.0).round() as usize;
+        let coop_bin = ((r.net_cooperation.clamp(-10.0, 10.0) as f64 + 10.0) * 20.0).round() as usize;
+        self.counts[base + r.stage as usize] += 1;
+        self.counts[base + self.rungs + trust_bin(r.trust_ab)] += 1;
+        self.counts[base + self.rungs + TRUST_BINS + trust_bin(r.trust_ba)] += 1;
+        self.counts[base + self.rungs + 2 * TRUST_BINS + coop_bin] += 1;
+        self.stage_sum[r.month as usize] += r.stage as f64;
+    }
+
+    /// Number of months covered.
+    pub fn months(&self) -> usize {
+        self.stage_sum.len()
+    }
+
+    /// Bands of month `m`, or None if no run reached it.
+    pub fn bands(&self, m: usize) -> Option<MonthBands> {
+        let base = m * self.stride();
+        let stage = &self.counts[base..base + self.rungs];
+        let n: u64 = stage.iter().map(|&c| c as u64).sum();
+        if n == 0 {
+            return None;
+        }
+        let ab = &self.counts[base + self.rungs..base + self.rungs + TRUST_BINS];
+        let ba = &self.counts[base + self.rungs + TRUST_BINS..base + self.rungs + 2 * TRUST_BINS];
+        let coop = &self.counts[base + self.rungs + 2 * TRUST_BINS..base + self.stride()];
+        let q = |h: &[u32], scale: f64, offset: f64| {
+            BAND_QUANTILES.map(|p| histogram_quantile(h, p).map_or(f64::NAN, |b| b as f64 * scale + offset))
+        };
+        Some(MonthBands {
+            stage_mean: self.stage_sum[m] / n as f64,
+            stage: q(stage, 1.0, 0.0),
+            trust_ab: q(ab, 0.001, 0.0),
+            trust_ba: q(ba, 0.001, 0.0),
+            net_cooperation: q(coop, 0.05, -10.0),
+        })
+    }
+}
+
+/// Outcome totals of one armed group across runs.
+#[derive(Debug, Clone, Default)]
+pub struct GroupSummary {
+    /// Runs folded in.
+    pub runs: u64,
+    /// Sum of attacks.
+    pub attacks_sum: f64,
+    /// Sum of peak strengths.
+    pub peak_sum: f64,
+    /// Sum of final strengths.
+    pub final_sum: f64,
+}
+
+/// Everything aggregated for one job.
+#[derive(Debug, Clone)]
+pub struct JobSummary {
+    /// One per tracked dyad.
+    pub dyads: Vec<DyadSummary>,
+    /// One per tracked dyad, when series are summarised.
+    pub series: Vec<SeriesSummary>,
+    /// One per armed group.
+    pub groups: Vec<GroupSummary>,
+}
+
+impl JobSummary {
+    /// An empty summary for `dyads` tracked dyads and `groups` armed groups.
+    pub fn new(dyads: usize, groups: usize, rungs: usize, horizon: u32, series: bool) -> JobSummary {
+        JobSummary {
+            dyads: (0..dyads).map(|_| DyadSummary::new(rungs, horizon)).collect(),
+            series: if series {
+                (0..dyads).map(|_| SeriesSummary::new(rungs, horizon)).collect()
+            } else {
+                Vec::new()
+            },
+            groups: vec![GroupSummary::default(); groups],
+        }
+    }
+
+    /// Folds in one run (call in replicate order).
+    pub fn add(&mut self, outcome: &RunOutcome, series: &[TickRecord]) {
+        for (s, d) in self.dyads.iter_mut().zip(&outcome.dyads) {
+            s.add(d);
+        }
+        for (s, g) in self.groups.iter_mut().zip(&outcome.groups) {
+            s.runs += 1;
+            s.attacks_sum += g.attacks as f64;
+            s.peak_sum += g.peak_strength;
+            s.final_sum += g.final_strength;
+        }
+        if !self.series.is_empty() {
+            for r in series {
+                self.series[r.dyad as usize].add(r);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_quantiles() {
+        // Values 0, 1, 1, 2, 5 as a histogram.
+        let h = [1, 2, 1, 0, 0, 1];
+        assert_eq!(histogram_quantile(&h, 0.5), Some(1));
+        assert_eq!(histogram_quantile(&h, 0.1), Some(0));
+        assert_eq!(histogram_quantile(&h, 0.9), Some(5));
+        assert_eq!(histogram_quantile(&h, 0.0), Some(0));
+        assert_eq!(histogram_quantile(&[0, 0], 0.5), None);
+    }
+}

@@ -1,0 +1,154 @@
+//! Batches: many runs of many setups, in parallel, delivered in a fixed order.
+//!
+//! A batch is a list of [`Job`]s (a setup and how many replicates of it). Each
+//! run's seed is derived from the master seed and the run's coordinates before
+//! any parallel work. Runs are computed in chunks on a rayon pool of the
+//! requested size and handed to the caller chunk by chunk in replicate order,
+//! so outputs are byte-identical whatever the thread count, and memory does
+//! not grow with the number of replications. This is the only module that
+//! uses rayon.
+
+pub mod aggregate;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rayon::prelude::*;
+
+use crate::engine::{run_seed, Fired, Recorder, RunOutcome, Simulator, TickRecord};
+use crate::model::Setup;
+
+/// Runs computed in parallel before they are handed over; bounds memory.
+pub const CHUNK: u64 = 1024;
+
+/// One setup to run `replications` times.
+#[derive(Debug, Clone)]
+pub struct Job<'a> {
+    /// Scenario name (enters seeds and output rows).
+    pub scenario: &'a str,
+    /// Variant name (enters seeds and output rows).
+    pub variant: &'a str,
+    /// What to run.
+    pub setup: &'a Setup,
+    /// Design point, 0 outside sweeps; enters seeds unless common random numbers are on.
+    pub point: u64,
+    /// Number of replicates.
+    pub replications: u64,
+    /// Master seed.
+    pub seed: u64,
+    /// First replicate index (for sharded or resumed batches).
+    pub first_replicate: u64,
+}
+
+impl Job<'_> {
+    /// Seed of replicate `r`.
+    pub fn run_seed(&self, r: u64) -> u64 {
+        run_seed(self.seed, self.scenario, self.variant, self.point, r)
+    }
+}
+
+/// What each run records beyond its outcome.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Capture {
+    /// Keep per-month rows of tracked dyads.
+    pub series: bool,
+    /// Keep fired events and stage changes.
+    pub fired: bool,
+}
+
+/// One finished run.
+#[derive(Debug)]
+pub struct RunResult {
+    /// Replicate index.
+    pub replicate: u64,
+    /// Seed the run used.
+    pub seed: u64,
+    /// What it tells.
+    pub outcome: RunOutcome,
+    /// Per-month rows (empty unless captured).
+    pub series: Vec<TickRecord>,
+    /// Happenings (empty unless captured).
+    pub fired: Vec<Fired>,
+}
+
+/// Why a batch stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError<E> {
+    /// The consumer failed (e.g. a write error).
+    #[error(transparent)]
+    Consumer(E),
+    /// The stop flag was raised; the consumer has every run before `completed`.
+    #[error("interrupted after {completed} runs")]
+    Interrupted {
+        /// Runs handed to the consumer before stopping.
+        completed: u64,
+    },
+    /// The thread pool could not be built.
+    #[error("cannot start {threads} worker threads: {message}")]
+    Pool {
+        /// Requested threads.
+        threads: usize,
+        /// Cause.
+        message: String,
+    },
+}
+
+/// Runs every job; `consume(job_index, runs)` receives each chunk in order.
+/// `threads = 0` uses all cores. `stop` is polled between chunks.
+pub fn execute<E>(
+    jobs: &[Job<'_>],
+    threads: usize,
+    capture: Capture,
+    stop: &AtomicBool,
+    mut consume: impl FnMut(usize, &[RunResult]) -> Result<(), E>,
+) -> Result<(), BatchError<E>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| BatchError::Pool { threads, message: e.to_string() })?;
+    let mut completed = 0;
+    for (k, job) in jobs.iter().enumerate() {
+        let end = job.first_replicate + job.replications;
+        let mut start = job.first_replicate;
+        while start < end {
+            if stop.load(Ordering::Relaxed) {
+                return Err(BatchError::Interrupted { completed });
+            }
+            let stop_at = (start + CHUNK).min(end);
+            let runs: Vec<RunResult> = pool.install(|| {
+                (start..stop_at)
+                    .into_par_iter()
+                    .map_init(
+                        || (Simulator::new(), Recorder::new(capture.series, capture.fired)),
+                        |(sim, rec), r| run_one(job, r, sim, rec),
+                    )
+                    .collect()
+            });
+            consume(k, &runs).map_err(BatchError::Consumer)?;
+            completed += runs.len() as u64;
+            start = stop_at;
+        }
+    }
+    Ok(())
+}
+
+/// Runs replicate `r` of `job`.
+pub fn run_one(job: &Job<'_>, r: u64, sim: &mut Simulator, rec: &mut Recorder) -> RunResult {
+    let seed = job.run_seed(r);
+    let outcome = sim.run(job.setup, seed, rec);
+    RunResult {
+        replicate: r,
+        seed,
+        outcome,
+        series: rec.series.as_mut().map(std::mem::take).unwrap_or_default(),
+        fired: rec.fired.as_mut().map(std::mem::take).unwrap_or_default(),
+    }
+}
+
+/// Number of worker threads `threads` (0 = all cores) stands for.
+pub fn effective_threads(threads: usize) -> usize {
+    if threads > 0 {
+        threads
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+}

@@ -1,0 +1,64 @@
+//! The command line: argument parsing, dispatch, exit codes.
+//!
+//! `cli` is the only module that knows clap, terminals and exit codes. Each
+//! subcommand lives in its own file with its `Args` and `run`. Exit codes:
+//! 0 success, 2 bad input or I/O error, 130 interrupted.
+
+mod common;
+mod list;
+mod params;
+mod run;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Strategic scenario simulator: agent-based Monte Carlo runs of how relations
+/// between actors move between war and partnership.
+#[derive(Debug, Parser)]
+#[command(name = "detente", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run scenario files (baseline and variants) and write CSV results.
+    Run(run::Args),
+    /// Check scenario files and print every problem found.
+    Validate(validate::Args),
+    /// List the scenarios and variants found under a folder.
+    List(list::Args),
+    /// Print every mechanism parameter with its default, range, unit and meaning.
+    Params(params::Args),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => run::default_batch(),
+        Some(Command::Run(args)) => run::run(args),
+        Some(Command::Validate(args)) => validate::run(args),
+        Some(Command::List(args)) => list::run(args),
+        Some(Command::Params(args)) => params::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

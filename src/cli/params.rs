@@ -1,0 +1,40 @@
+//! `detente params`: the mechanism parameters, their defaults and meanings.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::model::PARAM_SPECS;
+
+/// Arguments of `detente params`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print a Markdown table (as in docs/MODEL.md).
+    #[arg(long)]
+    pub markdown: bool,
+}
+
+/// Runs `detente params`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    if args.markdown {
+        print!("{}", markdown_table());
+    } else {
+        for s in PARAM_SPECS {
+            println!("params.{:<34} {:>8}  [{}, {}]  {}", s.key, s.default, s.min, s.max, s.unit);
+            println!("    {}", s.doc);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The parameter table in Markdown, one row per parameter.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| key | default | range | unit | meaning |\n|---|---|---|---|---|\n");
+    for s in PARAM_SPECS {
+        out.push_str(&format!(
+            "| `params.{}` | {} | [{}, {}] | {} | {} |\n",
+            s.key, s.default, s.min, s.max, s.unit, s.doc
+        ));
+    }
+    out
+}

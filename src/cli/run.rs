@@ -1,0 +1,311 @@
+//! `detente run` (and the default batch): run scenarios, write CSV results.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::time::{Instant, SystemTime};
+
+use anyhow::{bail, Context, Result};
+
+use super::common::{load_all, progress, resolve_sets, scenario_files};
+use crate::batch::aggregate::JobSummary;
+use crate::batch::{self, effective_threads, BatchError, Capture, Job};
+use crate::model::{Field, Setup};
+use crate::output::batch::{BatchWriter, JobInfo, Layout, Timeseries};
+use crate::output::manifest::{rfc3339, Manifest, ScenarioEntry};
+use crate::scenario::{self, Scenario};
+
+/// Arguments of `detente run`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Scenario files (TOML).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Replications per variant (default: the file's [run] replications).
+    #[arg(long, short = 'n')]
+    pub replications: Option<u64>,
+    /// Master seed (default: the file's [run] seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output folder (default: results/<scenario name>, or results/batch for several files).
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+    /// Run only these variants (repeatable; `baseline` is the file without overrides).
+    #[arg(long = "variant")]
+    pub variants: Vec<String>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, short = 'j', default_value_t = 0)]
+    pub threads: usize,
+    /// Monthly paths: none, summary (quantile bands) or full (every run).
+    #[arg(long, value_enum, default_value_t = TimeseriesArg::None)]
+    pub timeseries: TimeseriesArg,
+    /// Write events.csv: every event, attack and stage change of every run.
+    #[arg(long)]
+    pub events: bool,
+    /// Override a value for every variant: KEY=VALUE with a key path (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+/// `--timeseries` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TimeseriesArg {
+    /// No timeseries.csv.
+    None,
+    /// Per-month quantile bands across runs.
+    Summary,
+    /// Every run's monthly rows.
+    Full,
+}
+
+impl From<TimeseriesArg> for Timeseries {
+    fn from(t: TimeseriesArg) -> Self {
+        match t {
+            TimeseriesArg::None => Timeseries::None,
+            TimeseriesArg::Summary => Timeseries::Summary,
+            TimeseriesArg::Full => Timeseries::Full,
+        }
+    }
+}
+
+/// `detente` with no subcommand: every scenario under `scenarios/`, each with
+/// its configured replications, into `results/default/`, with summary bands.
+pub fn default_batch() -> Result<ExitCode> {
+    let dir = Path::new("scenarios");
+    if !dir.is_dir() {
+        bail!("no scenarios/ folder here; run from the project root or use `detente run FILE`");
+    }
+    let files = scenario_files(dir)?;
+    if files.is_empty() {
+        bail!("scenarios/ holds no .toml scenario files");
+    }
+    run(Args {
+        files,
+        replications: None,
+        seed: None,
+        out: Some(PathBuf::from("results/default")),
+        variants: Vec::new(),
+        threads: 0,
+        timeseries: TimeseriesArg::Summary,
+        events: false,
+        sets: Vec::new(),
+    })
+}
+
+/// Runs `detente run`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let scenarios = load_all(&args.files)?;
+    let out = match &args.out {
+        Some(o) => o.clone(),
+        None if scenarios.len() == 1 => Path::new("results").join(&scenarios[0].name),
+        None => PathBuf::from("results/batch"),
+    };
+    let plan = Plan::new(&scenarios, &args)?;
+    let jobs = plan.jobs();
+    let infos = plan.infos();
+    let layout = Layout::of(&infos, plan.param_keys.clone());
+    let threads = effective_threads(args.threads);
+    let total: u64 = jobs.iter().map(|j| j.replications).sum();
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let mode: Timeseries = args.timeseries.into();
+    let capture = Capture { series: mode != Timeseries::None, fired: args.events };
+    let mut writer = BatchWriter::create(&out, infos, layout, mode, args.events)
+        .with_context(|| format!("cannot write results to {}", out.display()))?;
+    let bar = progress(total, "runs");
+    let stop = AtomicBool::new(false);
+    let result = batch::execute(&jobs, threads, capture, &stop, |k, runs| {
+        writer.consume(k, runs)?;
+        bar.inc(runs.len() as u64);
+        Ok::<(), crate::output::OutputError>(())
+    });
+    bar.finish_and_clear();
+    match result {
+        Ok(()) => {}
+        Err(BatchError::Consumer(e)) => {
+            return Err(e).context("writing results failed; no partial file was left")
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let (summaries, paths) = writer.finish()?;
+    remove_stale(&out, &paths)?;
+    let elapsed = clock.elapsed().as_secs_f64();
+    let manifest = Manifest {
+        tool: "detente".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        command: "run".into(),
+        command_line: std::env::args().collect(),
+        scenarios: plan.manifest_entries(),
+        threads,
+        started_utc: rfc3339(started),
+        finished_utc: rfc3339(SystemTime::now()),
+        elapsed_seconds: elapsed,
+        runs: total,
+        runs_per_second: total as f64 / elapsed.max(1e-9),
+        files: paths.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect(),
+        details: serde_json::json!({
+            "timeseries": format!("{:?}", args.timeseries).to_lowercase(),
+            "events": args.events,
+            "set": args.sets,
+        }),
+    };
+    manifest.write(&out)?;
+    print_headlines(&plan, &summaries);
+    println!("{total} runs in {elapsed:.1} s on {threads} thread(s); results in {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Removes optional files an earlier run left in the folder, so every file
+/// there belongs to this run.
+fn remove_stale(out: &Path, written: &[PathBuf]) -> Result<()> {
+    for name in ["timeseries.csv", "events.csv"] {
+        let path = out.join(name);
+        if path.exists() && !written.contains(&path) {
+            std::fs::remove_file(&path).with_context(|| format!("cannot remove stale {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The jobs of a run: every selected variant of every scenario.
+struct Plan<'a> {
+    entries: Vec<PlanEntry<'a>>,
+    param_keys: Vec<String>,
+    scenarios: &'a [Scenario],
+    replications: Vec<u64>,
+    seeds: Vec<u64>,
+}
+
+struct PlanEntry<'a> {
+    scenario: usize,
+    variant: &'a str,
+    setup: Setup,
+    params: Vec<Option<f64>>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(scenarios: &'a [Scenario], args: &Args) -> Result<Plan<'a>> {
+        let mut keys: Vec<String> = Vec::new();
+        for s in scenarios {
+            for v in &s.variants {
+                for (k, _) in &v.overrides {
+                    if !keys.contains(k) {
+                        keys.push(k.clone());
+                    }
+                }
+            }
+        }
+        for s in &args.sets {
+            let k = s.split_once('=').map_or(s.as_str(), |(k, _)| k).trim().to_string();
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        let mut entries = Vec::new();
+        for (si, s) in scenarios.iter().enumerate() {
+            for name in &args.variants {
+                if s.variant(name).is_none() {
+                    let names: Vec<&str> = s.variants.iter().map(|v| v.name.as_str()).collect();
+                    bail!("{}: no variant `{name}`; the file has: {}", s.path.display(), names.join(", "));
+                }
+            }
+            let sets = resolve_sets(s, &args.sets)?;
+            let overrides: Vec<(Field, f64)> = sets.iter().map(|(_, f, v)| (*f, *v)).collect();
+            for v in &s.variants {
+                if !args.variants.is_empty() && !args.variants.contains(&v.name) {
+                    continue;
+                }
+                let setup = if overrides.is_empty() {
+                    v.setup.clone()
+                } else {
+                    scenario::with_overrides(&v.setup, &overrides)
+                };
+                let params = keys
+                    .iter()
+                    .map(|k| Field::resolve(&setup.world, k).ok().map(|f| f.get(&setup.world)))
+                    .collect();
+                entries.push(PlanEntry { scenario: si, variant: &v.name, setup, params });
+            }
+        }
+        if let Some(0) = args.replications {
+            bail!("--replications must be at least 1");
+        }
+        Ok(Plan {
+            replications: scenarios.iter().map(|s| args.replications.unwrap_or(s.replications)).collect(),
+            seeds: scenarios.iter().map(|s| args.seed.unwrap_or(s.seed)).collect(),
+            entries,
+            param_keys: keys,
+            scenarios,
+        })
+    }
+
+    fn jobs(&self) -> Vec<Job<'_>> {
+        self.entries
+            .iter()
+            .map(|e| Job {
+                scenario: &self.scenarios[e.scenario].name,
+                variant: e.variant,
+                setup: &e.setup,
+                point: 0,
+                replications: self.replications[e.scenario],
+                seed: self.seeds[e.scenario],
+                first_replicate: 0,
+            })
+            .collect()
+    }
+
+    fn infos(&self) -> Vec<JobInfo<'_>> {
+        self.entries
+            .iter()
+            .map(|e| JobInfo {
+                scenario: &self.scenarios[e.scenario].name,
+                variant: e.variant,
+                setup: &e.setup,
+                report_years: &self.scenarios[e.scenario].report_years,
+                params: e.params.clone(),
+            })
+            .collect()
+    }
+
+    fn manifest_entries(&self) -> Vec<ScenarioEntry> {
+        self.scenarios
+            .iter()
+            .enumerate()
+            .map(|(si, s)| ScenarioEntry {
+                path: s.path.display().to_string(),
+                name: s.name.clone(),
+                sha256: s.sha256.clone(),
+                seed: self.seeds[si],
+                variants: self
+                    .entries
+                    .iter()
+                    .filter(|e| e.scenario == si)
+                    .map(|e| e.variant.to_string())
+                    .collect(),
+                replications: self.replications[si],
+            })
+            .collect()
+    }
+}
+
+/// Prints one line per job and tracked dyad: for each stage above the
+/// initial one, the share of runs reaching it and the median date.
+fn print_headlines(plan: &Plan<'_>, summaries: &[JobSummary]) {
+    println!(
+        "{:<24} {:<24} {:<20} share reaching each stage by the horizon, median month of first reach",
+        "scenario", "variant", "dyad"
+    );
+    for (e, summary) in plan.entries.iter().zip(summaries) {
+        let s = &plan.scenarios[e.scenario];
+        for (d, tr) in summary.dyads.iter().zip(&e.setup.tracked) {
+            let mut cells = Vec::new();
+            for stage in d.initial_stage as usize + 1..d.reach.len() {
+                let share = d.share_by(stage, e.setup.horizon);
+                let when =
+                    d.months_quantile(stage, 0.5).map_or("-".to_string(), |m| e.setup.month(m).to_string());
+                cells.push(format!("{stage}: {:>3.0}% {when:>7}", share * 100.0));
+            }
+            println!("{:<24} {:<24} {:<20} {}", s.name, e.variant, tr.label, cells.join("  "));
+        }
+    }
+}

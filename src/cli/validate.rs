@@ -1,0 +1,47 @@
+//! `detente validate`: check scenario files and print every problem.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::scenario::{self, ScenarioError};
+
+/// Arguments of `detente validate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Scenario files (TOML).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Runs `detente validate`: exit 0 when every file is valid, 2 otherwise.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let mut problems = 0;
+    for path in &args.files {
+        match scenario::load(path) {
+            Ok(s) => println!(
+                "ok {}: {} ({} actors, {} variants, {} to {})",
+                path.display(),
+                s.name,
+                s.base.world.n(),
+                s.variants.len(),
+                s.base.start,
+                s.base.month(s.base.horizon)
+            ),
+            Err(ScenarioError::Invalid(diags)) => {
+                problems += diags.0.len();
+                eprintln!("{diags}");
+            }
+            Err(e) => {
+                problems += 1;
+                eprintln!("{e}");
+            }
+        }
+    }
+    if problems > 0 {
+        eprintln!("{problems} problem(s) found");
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}

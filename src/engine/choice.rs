@@ -1,0 +1,201 @@
+//! Submodel "choice": bounded-rational choice over the ordered repertoire.
+//!
+//! For each ordered pair (i, j) where i decides, the drive toward
+//! cooperation is m = r B + w_bal beta + rho (C - N) - w_sec gamma theta (1 - T),
+//! with B the benefits of cooperation (shared threat, economy, legitimacy,
+//! shared issue), r = omega + (1 - omega) T the expected reciprocation and
+//! beta the balance term. Utility U(a) = x_a m - K max(x_a, 0) - kappa x_a^2
+//! - k_att [a = attack on a state]; P(a) is a softmax of lambda U. Armed
+//! groups do not choose; scripted pairs act at their rung's norm.
+
+use rand::Rng;
+
+use super::{Scratch, ACTION_LEVELS, ATTACK};
+use crate::model::ladder::N_GOODS;
+use crate::model::world::{BALANCE, ECONOMY, LEGITIMACY, SECURITY, VALUES};
+use crate::model::{PairMode, World};
+
+/// Shared threat sigma_ij = (1 - h_ij) max_k min(theta_ik, theta_jk): a max,
+/// not a sum, so it does not grow with the number of actors, and damped by
+/// j's own hostility so nobody courts the common enemy itself.
+pub fn shared_threat(world: &World, s: &Scratch, i: usize, j: usize) -> f64 {
+    let n = world.n();
+    let mut best: f64 = 0.0;
+    for k in 0..n {
+        if k != i && k != j {
+            best = best.max(s.threat[i * n + k].min(s.threat[j * n + k]));
+        }
+    }
+    (1.0 - s.hostility[i * n + j]) * best
+}
+
+/// Balance beta_ij = -(1 - h_ij) sum_k theta_ik (T_jk - h_jk): positive when
+/// j stands against those who threaten i.
+pub fn balance(world: &World, s: &Scratch, i: usize, j: usize) -> f64 {
+    let n = world.n();
+    let mut sum = 0.0;
+    for k in 0..n {
+        if k != i && k != j {
+            sum += s.threat[i * n + k] * (world.views[j * n + k].trust - s.hostility[j * n + k]);
+        }
+    }
+    -(1.0 - s.hostility[i * n + j]) * sum
+}
+
+/// Goal-weighted benefits to i of engaging j, in the ladder's goods order
+/// (shared threat, shared issue, economy, legitimacy, balance).
+pub fn benefits(world: &World, s: &Scratch, i: usize, j: usize) -> [f64; N_GOODS] {
+    let v = &world.views[i * world.n() + j];
+    let w = &world.goals[i];
+    let rs = world.params.reform_stake;
+    // A partner's reform raises one's economic stake.
+    let economy = v.economy * ((1.0 - rs) + rs * s.pragmatism[j]) * (1.0 - world.outside_option[i]);
+    [
+        w[SECURITY] * shared_threat(world, s, i, j),
+        w[LEGITIMACY] * v.issue,
+        w[ECONOMY] * economy,
+        w[LEGITIMACY] * v.legitimacy,
+        w[BALANCE] * balance(world, s, i, j),
+    ]
+}
+
+/// Values cost K_ij = w_val d_ij (1 - p_i): what engaging j costs i at home.
+pub fn values_cost(world: &World, s: &Scratch, i: usize, j: usize) -> f64 {
+    let p = &world.pairs[world.pair_index(i, j)];
+    world.goals[i][VALUES] * (p.values_distance + p.grievance) * (1.0 - s.pragmatism[i])
+}
+
+/// Expected reciprocation r = omega + (1 - omega) T_ij.
+pub fn reciprocation(world: &World, i: usize, j: usize) -> f64 {
+    let omega = world.params.reciprocity_floor;
+    omega + (1.0 - omega) * world.views[i * world.n() + j].trust
+}
+
+/// Drive m_ij toward cooperation.
+pub fn drive(world: &World, s: &Scratch, i: usize, j: usize) -> f64 {
+    let p = &world.params;
+    let n = world.n();
+    let v = &world.views[i * n + j];
+    let b = benefits(world, s, i, j);
+    let direct: f64 = b[..N_GOODS - 1].iter().sum();
+    reciprocation(world, i, j) * direct
+        + b[N_GOODS - 1]
+        + p.surprise_weight * (v.good_surprise - v.bad_surprise)
+        - world.goals[i][SECURITY] * p.threat_weight * s.threat[i * n + j] * (1.0 - v.trust)
+}
+
+/// Utilities of the eight actions for i toward j.
+pub fn utilities(world: &World, s: &Scratch, i: usize, j: usize) -> [f64; 8] {
+    let p = &world.params;
+    let m = drive(world, s, i, j);
+    let k = values_cost(world, s, i, j);
+    let attack_cost = if world.is_group(j) { 0.0 } else { p.attack_cost };
+    let mut u = [0.0; 8];
+    for (a, (ua, &x)) in u.iter_mut().zip(&ACTION_LEVELS).enumerate() {
+        *ua = x * m - k * x.max(0.0) - p.quadratic_cost * x * x;
+        if a == ATTACK as usize {
+            *ua -= attack_cost;
+        }
+    }
+    u
+}
+
+/// Samples an action index from the logit over `u` with one uniform draw.
+pub fn sample(u: &[f64; 8], rationality: f64, draw: f64) -> u8 {
+    let max = u.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut weights = [0.0; 8];
+    let mut total = 0.0;
+    for (w, &ua) in weights.iter_mut().zip(u) {
+        // Subtracting the max keeps exp from overflowing at high rationality.
+        *w = (rationality * (ua - max)).exp();
+        total += *w;
+    }
+    let mut target = draw * total;
+    for (a, w) in weights.iter().enumerate() {
+        target -= w;
+        if target < 0.0 {
+            return a as u8;
+        }
+    }
+    7
+}
+
+/// Sets every actor's action toward every other for this month.
+pub fn choose(world: &mut World, rng: &mut impl Rng, s: &Scratch) {
+    let n = world.n();
+    let stance = world.params.group_stance;
+    for i in 0..n {
+        for j in 0..n {
+            if i == j {
+                continue;
+            }
+            let ij = i * n + j;
+            let (level, index) = if world.is_group(i) {
+                if s.attacked[ij] {
+                    (ACTION_LEVELS[0], ATTACK)
+                } else {
+                    (stance, nearest_action(stance))
+                }
+            } else {
+                let pair = &world.pairs[world.pair_index(i, j)];
+                if pair.mode == PairMode::Scripted && !world.is_group(j) {
+                    let norm = world.ladder.rungs[pair.stage as usize].norm;
+                    (norm, nearest_action(norm))
+                } else {
+                    continue;
+                }
+            };
+            world.views[ij].action = level;
+            world.views[ij].action_index = index;
+        }
+    }
+    for &(i, j) in &s.choosers {
+        let u = utilities(world, s, i, j);
+        let a =
+            if s.attacked[i * n + j] { ATTACK } else { sample(&u, world.params.rationality, rng.random()) };
+        let v = &mut world.views[i * n + j];
+        v.action = ACTION_LEVELS[a as usize];
+        v.action_index = a;
+    }
+}
+
+fn nearest_action(level: f64) -> u8 {
+    let mut best = 0;
+    for (a, &x) in ACTION_LEVELS.iter().enumerate() {
+        if (x - level).abs() < (ACTION_LEVELS[best] - level).abs() {
+            best = a;
+        }
+    }
+    best as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampling_follows_the_inverse_cdf() {
+        let u = [0.0; 8];
+        // Uniform weights: each action owns an eighth of [0, 1).
+        assert_eq!(sample(&u, 1.0, 0.0), 0);
+        assert_eq!(sample(&u, 1.0, 0.13), 1);
+        assert_eq!(sample(&u, 1.0, 0.99), 7);
+        let mut sharp = [0.0; 8];
+        sharp[5] = 10.0;
+        assert_eq!(sample(&sharp, 50.0, 0.5), 5);
+    }
+
+    #[test]
+    fn softmax_survives_huge_utilities() {
+        let mut u = [1e6; 8];
+        u[2] = 2e6;
+        assert_eq!(sample(&u, 100.0, 0.7), 2);
+    }
+
+    #[test]
+    fn nearest_action_rounds_to_the_repertoire() {
+        assert_eq!(nearest_action(-0.6), 1);
+        assert_eq!(nearest_action(0.1), 3);
+        assert_eq!(nearest_action(0.4), 5);
+    }
+}

@@ -1,0 +1,95 @@
+//! Submodel "events": scheduled events, stochastic processes and elections.
+//!
+//! Fires everything due in a month before the actors decide, so that a
+//! decree or an attack dated this month shapes this month's choices.
+
+use rand::Rng;
+
+use super::{groups, Happening, Recorder, Scratch, Streams};
+use crate::model::{Effect, Setup, World};
+
+/// Position in the schedule's dated events.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Cursor {
+    next_event: usize,
+}
+
+/// Applies a list of effects.
+pub fn apply_effects(world: &mut World, effects: &[Effect]) {
+    for e in effects {
+        e.field.apply(world, e.op, e.value);
+    }
+}
+
+/// Fires the events, processes and elections due in month `t`.
+pub fn fire_due(
+    world: &mut World,
+    setup: &Setup,
+    t: u32,
+    cursor: &mut Cursor,
+    streams: &mut Streams,
+    scratch: &mut Scratch,
+    rec: &mut Recorder,
+) {
+    let schedule = &setup.schedule;
+    while let Some(event) = schedule.events.get(cursor.next_event).filter(|e| e.month <= t) {
+        let stages_before = tracked_stages(world, setup);
+        apply_effects(world, &event.effects);
+        if !event.quiet {
+            rec.note(t, Happening::Event(cursor.next_event));
+        }
+        note_scripted_stage_changes(world, setup, t, stages_before, rec);
+        for a in &event.attacks {
+            groups::apply_attack(world, scratch, a.by, a.on, a.severity, t, rec);
+        }
+        cursor.next_event += 1;
+    }
+    for (k, p) in schedule.processes.iter().enumerate() {
+        if (p.from..=p.until).contains(&t) {
+            // One draw per month of the window whether or not it fires, so
+            // the stream does not depend on the outcome.
+            let u: f64 = streams.events.random();
+            if u < p.probability {
+                apply_effects(world, &p.effects);
+                rec.note(t, Happening::Process(k));
+            }
+        }
+    }
+    for (k, e) in schedule.elections.iter().enumerate() {
+        if e.months.binary_search(&t).is_ok() {
+            for &(f, lo, hi) in &e.draws {
+                let u: f64 = streams.events.random();
+                let share = lo + u * (hi - lo);
+                world.factions[f].influence = share;
+                world.factions[f].target = share;
+            }
+            rec.note(t, Happening::Election(k));
+        }
+    }
+}
+
+const MAX_TRACKED_NOTED: usize = 8;
+
+fn tracked_stages(world: &World, setup: &Setup) -> [u8; MAX_TRACKED_NOTED] {
+    let mut out = [0; MAX_TRACKED_NOTED];
+    for (o, t) in out.iter_mut().zip(&setup.tracked) {
+        *o = world.pairs[t.pair].stage;
+    }
+    out
+}
+
+/// Logs stage changes an event forced on tracked dyads, so timelines show them.
+fn note_scripted_stage_changes(
+    world: &World,
+    setup: &Setup,
+    t: u32,
+    before: [u8; MAX_TRACKED_NOTED],
+    rec: &mut Recorder,
+) {
+    for (b, tr) in before.iter().zip(&setup.tracked) {
+        let now = world.pairs[tr.pair].stage;
+        if now != *b {
+            rec.note(t, Happening::Stage(tr.pair, *b, now, super::Cause::Scripted));
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Submodel "ladder": stage moves with gatekeeping and hysteresis.
+//!
+//! A direct attack sends a simulated pair to rung 0. Sustained betrayal (the
+//! moving average of bad surprise above a threshold) or trust below the
+//! rung's threshold minus a hysteresis margin drops one rung, never below 1,
+//! and only after a minimum stay so single noisy draws do not make stages
+//! flicker. A step up needs min(T_ij, T_ji) above the next rung's threshold for
+//! `months_above` months, the minimum stay at the current rung, and the
+//! gatekeeper's consent V = r G - K phi + v0 > 0 (a hard gate); a monthly
+//! hazard pi sigma(lambda_g V) then sets the timing.
+
+use rand::Rng;
+
+use super::choice::{benefits, reciprocation, values_cost};
+use super::{Cause, Happening, Recorder, Scratch, ATTACK};
+use crate::model::{PairMode, World};
+
+/// Moves the stages of all simulated pairs for month `t`.
+pub fn move_stages(world: &mut World, t: u32, rng: &mut impl Rng, s: &mut Scratch, rec: &mut Recorder) {
+    for p in 0..world.pairs.len() {
+        let (a, b) = (world.pairs[p].a, world.pairs[p].b);
+        if world.pairs[p].mode != PairMode::Simulated || world.is_group(a) || world.is_group(b) {
+            continue;
+        }
+        // One draw per pair and month whatever happens, for stream stability.
+        let draw: f64 = rng.random();
+        let from = world.pairs[p].stage;
+        let cause = decide(world, s, p, draw);
+        let pair = &mut world.pairs[p];
+        match cause {
+            None => {
+                pair.months_at_stage += 1.0;
+                continue;
+            }
+            Some(Cause::StepUp) => {
+                pair.stage += 1;
+                s.signal[a] += 1.0;
+                s.signal[b] += 1.0;
+            }
+            Some(Cause::Attack) => {
+                pair.stage = 0;
+                s.signal[a] -= 1.0;
+                s.signal[b] -= 1.0;
+            }
+            Some(cause) => {
+                pair.stage -= 1;
+                if cause == Cause::Betrayal {
+                    s.signal[a] -= 1.0;
+                    s.signal[b] -= 1.0;
+                }
+            }
+        }
+        pair.months_at_stage = 0.0;
+        pair.months_above = 0.0;
+        rec.note(t, Happening::Stage(p, from, pair.stage, cause.expect("a change has a cause")));
+    }
+}
+
+/// Decides whether pair `p` moves this month, and why. Updates the months-above counter.
+fn decide(world: &mut World, s: &Scratch, p: usize, draw: f64) -> Option<Cause> {
+    let n = world.n();
+    let pair = &world.pairs[p];
+    let (a, b, stage) = (pair.a, pair.b, pair.stage);
+    let (ab, ba) = (&world.views[a * n + b], &world.views[b * n + a]);
+    if ab.action_index == ATTACK || ba.action_index == ATTACK {
+        return (stage > 0).then_some(Cause::Attack);
+    }
+    let params = &world.params;
+    let trust = ab.trust.min(ba.trust);
+    let rungs = &world.ladder.rungs;
+    let may_drop = stage > 1 && pair.months_at_stage >= params.drop_cooldown;
+    if may_drop && ab.bad_surprise.max(ba.bad_surprise) > params.betrayal_threshold {
+        return Some(Cause::Betrayal);
+    }
+    if may_drop && trust < rungs[stage as usize].threshold - params.hysteresis {
+        return Some(Cause::LowTrust);
+    }
+    if stage as usize + 1 >= rungs.len() {
+        return None;
+    }
+    let next = &rungs[stage as usize + 1];
+    let above = trust >= next.threshold;
+    let ready = above
+        && pair.months_above + 1.0 >= params.months_above
+        && pair.months_at_stage >= rungs[stage as usize].min_stay_months;
+    let step = ready && {
+        let v = consent(world, s, p);
+        v > 0.0 && draw < params.step_rate * logistic(params.gate_sharpness * v)
+    };
+    let pair = &mut world.pairs[p];
+    pair.months_above = if above { pair.months_above + 1.0 } else { 0.0 };
+    step.then_some(Cause::StepUp)
+}
+
+/// The gatekeeper's consent value for pair `p` to step onto the next rung.
+pub fn consent(world: &World, s: &Scratch, p: usize) -> f64 {
+    let pair = &world.pairs[p];
+    let g = gatekeeper(world, p);
+    let other = if g == pair.a { pair.b } else { pair.a };
+    let next = &world.ladder.rungs[pair.stage as usize + 1];
+    let b = benefits(world, s, g, other);
+    let goods: f64 = next.goods.iter().zip(&b).map(|(w, x)| w * x).sum();
+    reciprocation(world, g, other) * goods - values_cost(world, s, g, other) * next.values_cost
+        + world.params.consent_bias
+}
+
+/// The actor whose consent gates pair `p`: as set, or the stronger side.
+pub fn gatekeeper(world: &World, p: usize) -> usize {
+    let pair = &world.pairs[p];
+    pair.gatekeeper.unwrap_or(if world.capability[pair.b] > world.capability[pair.a] {
+        pair.b
+    } else {
+        pair.a
+    })
+}
+
+fn logistic(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}

@@ -1,0 +1,328 @@
+//! The engine: runs one world month by month.
+//!
+//! [`Simulator::run`] takes a [`Setup`] and a seed and returns the run's
+//! [`RunOutcome`], optionally recording per-month rows and fired events in a
+//! [`Recorder`]. Each mechanism of the model brief is a submodule with one
+//! entry point called from [`Simulator::tick`] in a fixed order.
+//!
+//! Architecture invariant: no I/O, no clock, no global RNG. All randomness
+//! comes from the run's [`Streams`]; iteration is always by index. The
+//! simulator owns its scratch buffers, so a tick never allocates.
+
+pub mod choice;
+pub mod events;
+pub mod factions;
+pub mod groups;
+pub mod ladder;
+pub mod rng;
+#[cfg(test)]
+pub(crate) mod testworld;
+pub mod threat;
+pub mod trust;
+
+use crate::model::{Setup, World, MAX_RUNGS};
+pub use rng::{run_seed, Streams};
+
+/// The eight actions, from most hostile to most cooperative.
+pub const ACTIONS: [&str; 8] =
+    ["attack", "coerce", "condemn", "hold", "talk", "concede", "cooperate", "reward"];
+/// Cooperation level of each action (-1..1); the Goldstein-like score is ten times this.
+pub const ACTION_LEVELS: [f64; 8] = [-1.0, -0.6, -0.3, 0.0, 0.2, 0.4, 0.6, 0.8];
+/// Index of the attack action.
+pub const ATTACK: u8 = 0;
+
+/// Why a dyad's stage changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// Trust held above the next threshold and the gatekeeper consented.
+    StepUp,
+    /// Sustained bad surprise.
+    Betrayal,
+    /// Trust fell below the rung's threshold minus the hysteresis margin.
+    LowTrust,
+    /// A direct attack.
+    Attack,
+    /// Set by a scheduled event.
+    Scripted,
+}
+
+impl Cause {
+    /// Reason code used in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::StepUp => "step_up",
+            Cause::Betrayal => "betrayal",
+            Cause::LowTrust => "low_trust",
+            Cause::Attack => "attack",
+            Cause::Scripted => "scripted",
+        }
+    }
+}
+
+/// Something that happened in a run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Happening {
+    /// A scheduled event fired (index into the schedule's events).
+    Event(usize),
+    /// A stochastic process fired (index into the schedule's processes).
+    Process(usize),
+    /// An election was held (index into the schedule's elections).
+    Election(usize),
+    /// An attack (by, on).
+    Attack(usize, usize),
+    /// A stage change of a pair (pair index, from, to, cause).
+    Stage(usize, u8, u8, Cause),
+}
+
+/// A happening and the month it happened in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fired {
+    /// Month index.
+    pub month: u32,
+    /// What happened.
+    pub what: Happening,
+}
+
+/// One tracked dyad in one month.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TickRecord {
+    /// Month index.
+    pub month: u32,
+    /// Index into the setup's tracked dyads.
+    pub dyad: u16,
+    /// Stage.
+    pub stage: u8,
+    /// a's trust in b.
+    pub trust_ab: f32,
+    /// b's trust in a.
+    pub trust_ba: f32,
+    /// Mean Goldstein-like score of the two directions' actions (-10..10).
+    pub net_cooperation: f32,
+}
+
+/// What a run records beyond its outcome; both parts optional and reused between runs.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    /// Per-month rows of tracked dyads, when wanted.
+    pub series: Option<Vec<TickRecord>>,
+    /// Fired happenings, when wanted.
+    pub fired: Option<Vec<Fired>>,
+}
+
+impl Recorder {
+    /// A recorder that keeps the series and/or the happenings.
+    pub fn new(series: bool, fired: bool) -> Recorder {
+        Recorder { series: series.then(Vec::new), fired: fired.then(Vec::new) }
+    }
+
+    fn clear(&mut self) {
+        if let Some(s) = &mut self.series {
+            s.clear();
+        }
+        if let Some(f) = &mut self.fired {
+            f.clear();
+        }
+    }
+
+    #[inline]
+    fn note(&mut self, month: u32, what: Happening) {
+        if let Some(f) = &mut self.fired {
+            f.push(Fired { month, what });
+        }
+    }
+}
+
+/// Outcome of one tracked dyad in one run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DyadOutcome {
+    /// Stage at month 0.
+    pub initial_stage: u8,
+    /// First month at which the stage was at or above each rung (None: never).
+    pub first_reach: [Option<u32>; MAX_RUNGS],
+    /// Highest stage reached.
+    pub max_stage: u8,
+    /// Stage at the horizon.
+    pub final_stage: u8,
+    /// a's trust in b at the horizon.
+    pub final_trust_ab: f64,
+    /// b's trust in a at the horizon.
+    pub final_trust_ba: f64,
+}
+
+/// Outcome of one armed group in one run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GroupOutcome {
+    /// Attacks the group carried out (including scheduled ones).
+    pub attacks: u32,
+    /// Peak strength.
+    pub peak_strength: f64,
+    /// Strength at the horizon.
+    pub final_strength: f64,
+}
+
+/// What one run tells an analyst.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    /// One per tracked dyad, in the setup's order.
+    pub dyads: Vec<DyadOutcome>,
+    /// One per armed group, in the world's order.
+    pub groups: Vec<GroupOutcome>,
+}
+
+/// Per-run scratch values derived from the world each month.
+#[derive(Debug, Default, Clone)]
+pub struct Scratch {
+    /// Influence-weighted pragmatism per actor.
+    pub pragmatism: Vec<f64>,
+    /// Effective perceived hostility h_ij, ordered pairs.
+    pub hostility: Vec<f64>,
+    /// Threat theta_ij, ordered pairs.
+    pub threat: Vec<f64>,
+    /// Faction signal per actor this month: +1 per step up, -1 per betrayal or attack.
+    pub signal: Vec<f64>,
+    /// Whether group g attacked actor i this month, ordered pairs (g, i).
+    pub attacked: Vec<bool>,
+    /// Ordered pairs (i, j) whose action i chooses by logit.
+    pub choosers: Vec<(usize, usize)>,
+    /// Outcome being built.
+    pub groups: Vec<GroupOutcome>,
+}
+
+/// Runs worlds; owns the buffers so repeated runs do not allocate per tick.
+#[derive(Debug, Default)]
+pub struct Simulator {
+    world: Option<World>,
+    scratch: Scratch,
+}
+
+impl Simulator {
+    /// A simulator with empty buffers.
+    pub fn new() -> Simulator {
+        Simulator::default()
+    }
+
+    /// The world as it stands (after a run: at the horizon).
+    pub fn world(&self) -> Option<&World> {
+        self.world.as_ref()
+    }
+
+    /// Runs `setup` with seed `seed` to its horizon.
+    pub fn run(&mut self, setup: &Setup, seed: u64, rec: &mut Recorder) -> RunOutcome {
+        let mut streams = Streams::new(seed);
+        rec.clear();
+        let world = match &mut self.world {
+            Some(w) => {
+                w.reset_from(&setup.world);
+                w
+            }
+            None => self.world.insert(setup.world.clone()),
+        };
+        prepare(world, &mut self.scratch);
+        let mut dyads: Vec<DyadOutcome> = setup
+            .tracked
+            .iter()
+            .map(|t| {
+                let s = world.pairs[t.pair].stage;
+                DyadOutcome {
+                    initial_stage: s,
+                    first_reach: [None; MAX_RUNGS],
+                    max_stage: s,
+                    final_stage: s,
+                    final_trust_ab: 0.0,
+                    final_trust_ba: 0.0,
+                }
+            })
+            .collect();
+        let mut cursor = events::Cursor::default();
+        events::fire_due(world, setup, 0, &mut cursor, &mut streams, &mut self.scratch, rec);
+        observe(world, setup, 0, &mut dyads, rec);
+        for t in 1..=setup.horizon {
+            tick(world, setup, t, &mut cursor, &mut streams, &mut self.scratch, rec);
+            observe(world, setup, t, &mut dyads, rec);
+        }
+        for (d, t) in dyads.iter_mut().zip(&setup.tracked) {
+            d.final_stage = world.pairs[t.pair].stage;
+            d.final_trust_ab = world.views[world.view_index(t.a, t.b)].trust;
+            d.final_trust_ba = world.views[world.view_index(t.b, t.a)].trust;
+        }
+        for (out, g) in self.scratch.groups.iter_mut().zip(&world.groups) {
+            out.final_strength = g.strength;
+        }
+        RunOutcome { dyads, groups: self.scratch.groups.clone() }
+    }
+}
+
+/// Sizes the scratch buffers for `world` and lists who chooses toward whom.
+fn prepare(world: &World, s: &mut Scratch) {
+    let n = world.n();
+    s.pragmatism.resize(n, 0.0);
+    s.hostility.resize(n * n, 0.0);
+    s.threat.resize(n * n, 0.0);
+    s.signal.resize(n, 0.0);
+    s.attacked.resize(n * n, false);
+    s.choosers.clear();
+    for i in 0..n {
+        for j in 0..n {
+            if i == j || world.is_group(i) {
+                continue;
+            }
+            let simulated = !world.is_group(j)
+                && world.pairs[world.pair_index(i, j)].mode == crate::model::PairMode::Simulated;
+            if simulated || world.is_group(j) {
+                s.choosers.push((i, j));
+            }
+        }
+    }
+    s.groups.clear();
+    s.groups.extend(world.groups.iter().map(|g| GroupOutcome {
+        attacks: 0,
+        peak_strength: g.strength,
+        final_strength: g.strength,
+    }));
+}
+
+/// One month, in the order of the model brief.
+fn tick(
+    world: &mut World,
+    setup: &Setup,
+    t: u32,
+    cursor: &mut events::Cursor,
+    streams: &mut Streams,
+    scratch: &mut Scratch,
+    rec: &mut Recorder,
+) {
+    scratch.attacked.fill(false);
+    scratch.signal.fill(0.0);
+    events::fire_due(world, setup, t, cursor, streams, scratch, rec);
+    groups::attack(world, t, &mut streams.attacks, scratch, rec);
+    threat::perceive(world, scratch);
+    choice::choose(world, &mut streams.choice, scratch);
+    trust::update(world, scratch);
+    ladder::move_stages(world, t, &mut streams.ladder, scratch, rec);
+    factions::update(world, &mut streams.factions, scratch);
+    groups::grow(world, scratch);
+    threat::decay(world);
+}
+
+/// Records month `t` of the tracked dyads.
+fn observe(world: &World, setup: &Setup, t: u32, dyads: &mut [DyadOutcome], rec: &mut Recorder) {
+    for (k, (d, tr)) in dyads.iter_mut().zip(&setup.tracked).enumerate() {
+        let stage = world.pairs[tr.pair].stage;
+        for s in 0..=stage as usize {
+            d.first_reach[s].get_or_insert(t);
+        }
+        d.max_stage = d.max_stage.max(stage);
+        if let Some(series) = &mut rec.series {
+            let ab = &world.views[world.view_index(tr.a, tr.b)];
+            let ba = &world.views[world.view_index(tr.b, tr.a)];
+            series.push(TickRecord {
+                month: t,
+                dyad: k as u16,
+                stage,
+                trust_ab: ab.trust as f32,
+                trust_ba: ba.trust as f32,
+                net_cooperation: (5.0 * (ab.action + ba.action)) as f32,
+            });
+        }
+    }
+}

@@ -1,0 +1,388 @@
+//! The CSV files of a batch: runs, groups, summary, timeseries, events.
+//!
+//! [`BatchWriter`] receives finished runs in order, writes their rows, folds
+//! them into per-job summaries, and when a job is complete writes its summary
+//! and timeseries rows. All files are committed together by
+//! [`BatchWriter::finish`]. Column sets are documented in `docs/OUTPUTS.md`;
+//! this file and that one change together.
+
+use std::path::{Path, PathBuf};
+
+use super::{CsvFile, OutputError};
+use crate::batch::aggregate::{JobSummary, BAND_QUANTILES};
+use crate::batch::RunResult;
+use crate::engine::{Happening, TickRecord};
+use crate::model::Setup;
+
+/// How much of the monthly paths to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Timeseries {
+    /// No timeseries.csv.
+    #[default]
+    None,
+    /// Quantile bands across runs per month.
+    Summary,
+    /// Every run's monthly rows.
+    Full,
+}
+
+/// One job as the outputs see it.
+#[derive(Debug, Clone)]
+pub struct JobInfo<'a> {
+    /// Scenario name.
+    pub scenario: &'a str,
+    /// Variant name.
+    pub variant: &'a str,
+    /// The setup run.
+    pub setup: &'a Setup,
+    /// Years after the start for the `p_by` columns.
+    pub report_years: &'a [u32],
+    /// Value of each varied parameter (None: not defined for this scenario).
+    pub params: Vec<Option<f64>>,
+}
+
+/// Columns shared by every job of the batch.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    /// Key paths varied anywhere in the batch, in column order.
+    pub param_keys: Vec<String>,
+    /// Largest ladder size among the jobs.
+    pub rungs: usize,
+    /// Union of report years, ascending.
+    pub report_years: Vec<u32>,
+}
+
+impl Layout {
+    /// The layout covering `jobs`.
+    pub fn of(jobs: &[JobInfo<'_>], param_keys: Vec<String>) -> Layout {
+        let rungs = jobs.iter().map(|j| j.setup.world.ladder.len()).max().unwrap_or(0);
+        let mut report_years: Vec<u32> = jobs.iter().flat_map(|j| j.report_years.iter().copied()).collect();
+        report_years.sort_unstable();
+        report_years.dedup();
+        Layout { param_keys, rungs, report_years }
+    }
+}
+
+/// Writes a batch's CSV files as runs arrive.
+pub struct BatchWriter<'a> {
+    jobs: Vec<JobInfo<'a>>,
+    layout: Layout,
+    runs: CsvFile,
+    groups: CsvFile,
+    summary: CsvFile,
+    series: Option<CsvFile>,
+    events: Option<CsvFile>,
+    mode: Timeseries,
+    current: Option<(usize, JobSummary)>,
+    dates: Vec<String>,
+    finished: Vec<JobSummary>,
+}
+
+fn run_key_header() -> Vec<String> {
+    ["scenario", "variant", "replicate", "run_seed"].map(String::from).to_vec()
+}
+
+impl<'a> BatchWriter<'a> {
+    /// Creates the files in `dir`.
+    pub fn create(
+        dir: &Path,
+        jobs: Vec<JobInfo<'a>>,
+        layout: Layout,
+        mode: Timeseries,
+        events: bool,
+    ) -> Result<Self, OutputError> {
+        let mut runs_header = run_key_header();
+        runs_header.extend(["dyad", "actor_a", "actor_b", "initial_stage"].map(String::from));
+        for s in 1..layout.rungs {
+            runs_header.push(format!("stage_{s}_month"));
+            runs_header.push(format!("stage_{s}_date"));
+        }
+        runs_header.extend(
+            [
+                "max_stage",
+                "final_stage",
+                "final_trust_ab",
+                "final_trust_ba",
+                "attacks",
+                "armed_group_peak_strength",
+                "armed_group_final_strength",
+            ]
+            .map(String::from),
+        );
+        runs_header.extend(layout.param_keys.iter().cloned());
+
+        let mut groups_header = run_key_header();
+        groups_header.extend(["group", "attacks", "peak_strength", "final_strength"].map(String::from));
+
+        let mut summary_header: Vec<String> =
+            ["scenario", "variant", "dyad", "actor_a", "actor_b", "runs", "initial_stage"]
+                .map(String::from)
+                .to_vec();
+        for s in 1..layout.rungs {
+            summary_header.push(format!("stage_{s}_share"));
+            for y in &layout.report_years {
+                summary_header.push(format!("stage_{s}_p_by_{y}y"));
+            }
+            for q in ["p10", "median", "p90"] {
+                summary_header.push(format!("stage_{s}_months_{q}"));
+            }
+            summary_header.push(format!("stage_{s}_date_median"));
+        }
+        summary_header.extend(
+            [
+                "final_stage_mean",
+                "final_trust_ab_mean",
+                "final_trust_ba_mean",
+                "attacks_mean",
+                "armed_group_peak_strength_mean",
+                "armed_group_final_strength_mean",
+            ]
+            .map(String::from),
+        );
+
+        let series = match mode {
+            Timeseries::None => None,
+            Timeseries::Summary => {
+                let mut h: Vec<String> =
+                    ["scenario", "variant", "dyad", "month", "date", "runs", "stage_mean"]
+                        .map(String::from)
+                        .to_vec();
+                for var in ["stage", "trust_ab", "trust_ba", "net_cooperation"] {
+                    for q in ["p10", "median", "p90"] {
+                        h.push(format!("{var}_{q}"));
+                    }
+                }
+                Some(CsvFile::create(&dir.join("timeseries.csv"), &h)?)
+            }
+            Timeseries::Full => {
+                let mut h = run_key_header();
+                h.extend(
+                    ["dyad", "month", "date", "stage", "trust_ab", "trust_ba", "net_cooperation"]
+                        .map(String::from),
+                );
+                Some(CsvFile::create(&dir.join("timeseries.csv"), &h)?)
+            }
+        };
+        let events = if events {
+            let mut h = run_key_header();
+            h.extend(
+                ["month", "date", "kind", "name", "actor", "target", "stage_from", "stage_to"]
+                    .map(String::from),
+            );
+            Some(CsvFile::create(&dir.join("events.csv"), &h)?)
+        } else {
+            None
+        };
+        Ok(BatchWriter {
+            runs: CsvFile::create(&dir.join("runs.csv"), &runs_header)?,
+            groups: CsvFile::create(&dir.join("groups.csv"), &groups_header)?,
+            summary: CsvFile::create(&dir.join("summary.csv"), &summary_header)?,
+            jobs,
+            layout,
+            series,
+            events,
+            mode,
+            current: None,
+            dates: Vec::new(),
+            finished: Vec::new(),
+        })
+    }
+
+    /// Writes and folds in a chunk of runs of job `k` (chunks arrive in order).
+    pub fn consume(&mut self, k: usize, runs: &[RunResult]) -> Result<(), OutputError> {
+        if self.current.as_ref().map(|(j, _)| *j) != Some(k) {
+            self.close_job()?;
+            let setup = self.jobs[k].setup;
+            let summary = JobSummary::new(
+                setup.tracked.len(),
+                setup.world.groups.len(),
+                setup.world.ladder.len(),
+                setup.horizon,
+                self.mode == Timeseries::Summary,
+            );
+            self.dates = (0..=setup.horizon).map(|t| setup.month(t).first_day().to_string()).collect();
+            self.current = Some((k, summary));
+        }
+        for run in runs {
+            self.write_run(k, run)?;
+            if let Some((_, summary)) = &mut self.current {
+                summary.add(&run.outcome, &run.series);
+            }
+        }
+        Ok(())
+    }
+
+    fn write_run(&mut self, k: usize, run: &RunResult) -> Result<(), OutputError> {
+        let job = &self.jobs[k];
+        let setup = job.setup;
+        let world = &setup.world;
+        let attacks: u32 = run.outcome.groups.iter().map(|g| g.attacks).sum();
+        let peak: f64 = run.outcome.groups.iter().map(|g| g.peak_strength).sum();
+        let last: f64 = run.outcome.groups.iter().map(|g| g.final_strength).sum();
+        for (d, tr) in run.outcome.dyads.iter().zip(&setup.tracked) {
+            let f = &mut self.runs;
+            f.text(job.scenario).text(job.variant).int(run.replicate).int(run.seed);
+            f.text(&tr.label).text(&world.actors[tr.a].id).text(&world.actors[tr.b].id).int(d.initial_stage);
+            for s in 1..self.layout.rungs {
+                match d.first_reach.get(s).copied().flatten() {
+                    Some(m) if s < world.ladder.len() => f.int(m).text(&self.dates[m as usize]),
+                    _ => f.empty().empty(),
+                };
+            }
+            f.int(d.max_stage).int(d.final_stage).num(d.final_trust_ab).num(d.final_trust_ba);
+            if world.groups.is_empty() {
+                f.empty().empty().empty();
+            } else {
+                f.int(attacks).num(peak).num(last);
+            }
+            for p in &job.params {
+                f.opt_num(*p);
+            }
+            f.end_row()?;
+        }
+        for (g, out) in world.groups.iter().zip(&run.outcome.groups) {
+            let f = &mut self.groups;
+            f.text(job.scenario).text(job.variant).int(run.replicate).int(run.seed);
+            f.text(&world.actors[g.actor].id).int(out.attacks).num(out.peak_strength).num(out.final_strength);
+            f.end_row()?;
+        }
+        if let (Timeseries::Full, Some(f)) = (self.mode, &mut self.series) {
+            for r in &run.series {
+                write_full_series_row(f, job, run, r, &self.dates)?;
+            }
+        }
+        if let Some(f) = &mut self.events {
+            for e in &run.fired {
+                f.text(job.scenario).text(job.variant).int(run.replicate).int(run.seed);
+                f.int(e.month).text(&self.dates[e.month as usize]);
+                let actor = |i: usize| world.actors[i].id.as_str();
+                let schedule = &setup.schedule;
+                match e.what {
+                    Happening::Event(i) => {
+                        f.text("event").text(&schedule.events[i].name).empty().empty().empty().empty()
+                    }
+                    Happening::Process(i) => {
+                        f.text("process").text(&schedule.processes[i].name).empty().empty().empty().empty()
+                    }
+                    Happening::Election(i) => {
+                        f.text("election").text(&schedule.elections[i].name).empty().empty().empty().empty()
+                    }
+                    Happening::Attack(by, on) => {
+                        f.text("attack").text("attack").text(actor(by)).text(actor(on)).empty().empty()
+                    }
+                    Happening::Stage(p, from, to, cause) => {
+                        let pair = &world.pairs[p];
+                        f.text("stage_change")
+                            .text(cause.as_str())
+                            .text(actor(pair.a))
+                            .text(actor(pair.b))
+                            .int(from)
+                            .int(to)
+                    }
+                };
+                f.end_row()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the summary (and summary timeseries) rows of the job in progress.
+    fn close_job(&mut self) -> Result<(), OutputError> {
+        let Some((k, summary)) = self.current.take() else { return Ok(()) };
+        let job = &self.jobs[k];
+        let setup = job.setup;
+        let world = &setup.world;
+        for (d, tr) in summary.dyads.iter().zip(&setup.tracked) {
+            let f = &mut self.summary;
+            f.text(job.scenario).text(job.variant).text(&tr.label);
+            f.text(&world.actors[tr.a].id).text(&world.actors[tr.b].id).int(d.runs).int(d.initial_stage);
+            for s in 1..self.layout.rungs {
+                if s >= world.ladder.len() {
+                    for _ in 0..(self.layout.report_years.len() + 5) {
+                        f.empty();
+                    }
+                    continue;
+                }
+                f.num(d.share_by(s, setup.horizon));
+                for &y in &self.layout.report_years {
+                    if job.report_years.contains(&y) && y * 12 <= setup.horizon {
+                        f.num(d.share_by(s, y * 12));
+                    } else {
+                        f.empty();
+                    }
+                }
+                for q in BAND_QUANTILES {
+                    f.opt_num(d.months_quantile(s, q).map(f64::from));
+                }
+                match d.months_quantile(s, 0.5) {
+                    Some(m) => f.text(&self.dates[m as usize]),
+                    None => f.empty(),
+                };
+            }
+            let runs = d.runs.max(1) as f64;
+            let final_mean: f64 =
+                d.final_stage.iter().enumerate().map(|(s, &c)| s as f64 * c as f64).sum::<f64>() / runs;
+            f.num(final_mean).num(d.trust_ab_sum / runs).num(d.trust_ba_sum / runs);
+            if summary.groups.is_empty() {
+                f.empty().empty().empty();
+            } else {
+                let sum = |get: fn(&crate::batch::aggregate::GroupSummary) -> f64| {
+                    summary.groups.iter().map(get).sum::<f64>() / runs
+                };
+                f.num(sum(|g| g.attacks_sum)).num(sum(|g| g.peak_sum)).num(sum(|g| g.final_sum));
+            }
+            f.end_row()?;
+        }
+        if let (Timeseries::Summary, Some(f)) = (self.mode, &mut self.series) {
+            for (series, tr) in summary.series.iter().zip(&setup.tracked) {
+                for m in 0..series.months() {
+                    let Some(b) = series.bands(m) else { continue };
+                    let runs = summary.dyads[0].runs;
+                    f.text(job.scenario)
+                        .text(job.variant)
+                        .text(&tr.label)
+                        .int(m)
+                        .text(&self.dates[m])
+                        .int(runs);
+                    f.num(b.stage_mean);
+                    for v in [b.stage, b.trust_ab, b.trust_ba, b.net_cooperation] {
+                        for x in v {
+                            f.num(x);
+                        }
+                    }
+                    f.end_row()?;
+                }
+            }
+        }
+        self.finished.push(summary);
+        Ok(())
+    }
+
+    /// Writes the last job's summary, commits every file, and returns the
+    /// per-job summaries (for the headline table) and the files written.
+    pub fn finish(mut self) -> Result<(Vec<JobSummary>, Vec<PathBuf>), OutputError> {
+        self.close_job()?;
+        let mut paths = Vec::new();
+        for f in [Some(self.runs), Some(self.groups), Some(self.summary), self.series, self.events]
+            .into_iter()
+            .flatten()
+        {
+            paths.push(f.path().to_path_buf());
+            f.commit()?;
+        }
+        Ok((self.finished, paths))
+    }
+}
+
+fn write_full_series_row(
+    f: &mut CsvFile,
+    job: &JobInfo<'_>,
+    run: &RunResult,
+    r: &TickRecord,
+    dates: &[String],
+) -> Result<(), OutputError> {
+    f.text(job.scenario).text(job.variant).int(run.replicate).int(run.seed);
+    f.text(&job.setup.tracked[r.dyad as usize].label).int(r.month).text(&dates[r.month as usize]);
+    f.int(r.stage).num(r.trust_ab as f64).num(r.trust_ba as f64).num(r.net_cooperation as f64);
+    f.end_row()
+}

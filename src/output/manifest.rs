@@ -1,0 +1,103 @@
+//! `manifest.json`: what produced an output folder.
+//!
+//! Tool version, command line, scenario files with their SHA-256, master
+//! seed, replications, threads, start and end time. Timings and host facts
+//! live here and only here, never in the CSV files, so the CSVs stay
+//! byte-identical between machines and thread counts.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use super::{AtomicFile, OutputError};
+
+/// A scenario file that fed the batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioEntry {
+    /// Path as given.
+    pub path: String,
+    /// `[scenario].name`.
+    pub name: String,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// Master seed used for it.
+    pub seed: u64,
+    /// Variants run.
+    pub variants: Vec<String>,
+    /// Replications per variant.
+    pub replications: u64,
+}
+
+/// The manifest of an output folder.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    /// `detente`.
+    pub tool: String,
+    /// Crate version.
+    pub version: String,
+    /// Subcommand that wrote the folder.
+    pub command: String,
+    /// Full command line.
+    pub command_line: Vec<String>,
+    /// Scenario files.
+    pub scenarios: Vec<ScenarioEntry>,
+    /// Worker threads.
+    pub threads: usize,
+    /// Start time, UTC, RFC 3339.
+    pub started_utc: String,
+    /// End time, UTC, RFC 3339.
+    pub finished_utc: String,
+    /// Wall time in seconds.
+    pub elapsed_seconds: f64,
+    /// Runs completed.
+    pub runs: u64,
+    /// Runs per second of wall time.
+    pub runs_per_second: f64,
+    /// Output files written (names within the folder).
+    pub files: Vec<String>,
+    /// Anything else the subcommand records (options, diagnostics).
+    pub details: serde_json::Value,
+}
+
+impl Manifest {
+    /// Writes the manifest to `dir/manifest.json` atomically.
+    pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
+        let path = dir.join("manifest.json");
+        let mut file = AtomicFile::create(&path)?;
+        let text = serde_json::to_string_pretty(self).map_err(|e| OutputError::new(&path, e.into()))?;
+        file.write_all(text.as_bytes()).map_err(|e| OutputError::new(&path, e))?;
+        file.write_all(b"\n").map_err(|e| OutputError::new(&path, e))?;
+        file.commit()
+    }
+}
+
+/// `time` as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn rfc3339(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil-from-days (Howard Hinnant's algorithm), proleptic Gregorian.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn formats_utc_times() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400 + 3661)), "2000-02-29T01:01:01Z");
+    }
+}

@@ -1,0 +1,150 @@
+//! Scenario files: reading, validating, and compiling them into setups.
+//!
+//! `scenario` is the only module that knows TOML. [`load`] reads a file,
+//! reports every problem as `file:line:col: key: message` (unknown keys,
+//! wrong types, out-of-range values, unknown ids, dates outside the horizon)
+//! and returns an immutable [`Scenario`]: the baseline [`Setup`] and one per
+//! named variant. The format is documented in `docs/SCENARIOS.md`.
+
+mod build;
+pub mod diagnostic;
+pub mod schema;
+pub mod source;
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+pub use build::finish;
+pub use diagnostic::{Diagnostic, Diagnostics, KeyPath};
+use source::Source;
+
+use crate::model::{Field, Op, Setup};
+
+/// A validated scenario file.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// `[scenario].name`.
+    pub name: String,
+    /// `[scenario].description`.
+    pub description: String,
+    /// Default replications per variant.
+    pub replications: u64,
+    /// Default master seed.
+    pub seed: u64,
+    /// Years after the start at which stage probabilities are reported.
+    pub report_years: Vec<u32>,
+    /// The baseline setup.
+    pub base: Setup,
+    /// The baseline (first, named `baseline`) and every named variant.
+    pub variants: Vec<Variant>,
+    /// File it was read from.
+    pub path: PathBuf,
+    /// SHA-256 of the file's bytes, lowercase hex.
+    pub sha256: String,
+}
+
+/// A named variant: the baseline with overrides and extra events.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// Name, unique in its file.
+    pub name: String,
+    /// What it assumes.
+    pub description: String,
+    /// Key paths set, with their values, in key order.
+    pub overrides: Vec<(String, f64)>,
+    /// The compiled setup.
+    pub setup: Setup,
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file has problems; every one is listed.
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let bytes =
+        std::fs::read(path).map_err(|source| ScenarioError::Io { path: path.to_path_buf(), source })?;
+    let sha256 = hex(&Sha256::digest(&bytes));
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            let source = Source::new(String::from_utf8_lossy(e.as_bytes()).into_owned());
+            let (line, col) = source.line_col(offset);
+            return Err(ScenarioError::Invalid(Diagnostics(vec![Diagnostic {
+                file: path.to_path_buf(),
+                line,
+                col,
+                key: "(file)".into(),
+                message: "expected UTF-8 text".into(),
+            }])));
+        }
+    };
+    let mut scenario = parse(path, text)?;
+    scenario.sha256 = sha256;
+    Ok(scenario)
+}
+
+/// Validates scenario text; `path` is used in messages only.
+pub fn parse(path: &Path, text: String) -> Result<Scenario, ScenarioError> {
+    let source = Source::new(text);
+    let (raw, syntax) = source::parse_all::<schema::RawScenario>(&source);
+    let mut diags: Vec<Diagnostic> = syntax
+        .into_iter()
+        .map(|l| {
+            let (line, col) = source.line_col(l.span.start);
+            let key = if l.key.is_empty() { "(file)".to_string() } else { l.key };
+            Diagnostic { file: path.to_path_buf(), line, col, key, message: l.message }
+        })
+        .collect();
+    let mut problems = build::Problems::default();
+    let scenario = raw.and_then(|raw| build::build(raw, &mut problems));
+    for (at, message) in problems.0 {
+        let (line, col) = source.line_col(source.locate(&at).start);
+        diags.push(Diagnostic { file: path.to_path_buf(), line, col, key: at.to_string(), message });
+    }
+    diags.sort_by(|a, b| (a.line, a.col).cmp(&(b.line, b.col)));
+    diags.dedup();
+    match scenario {
+        Some(mut s) if diags.is_empty() => {
+            s.path = path.to_path_buf();
+            Ok(s)
+        }
+        _ if diags.is_empty() => unreachable!("a scenario that failed to build has a diagnostic"),
+        _ => Err(ScenarioError::Invalid(Diagnostics(diags))),
+    }
+}
+
+impl Scenario {
+    /// The variant named `name`.
+    pub fn variant(&self, name: &str) -> Option<&Variant> {
+        self.variants.iter().find(|v| v.name == name)
+    }
+}
+
+/// A setup with extra `key path = value` overrides applied to its initial world.
+pub fn with_overrides(setup: &Setup, overrides: &[(Field, f64)]) -> Setup {
+    let mut out = setup.clone();
+    for &(field, value) in overrides {
+        field.apply(&mut out.world, Op::Set, value);
+    }
+    finish(&mut out.world);
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
