@@ -9,7 +9,9 @@
 
 pub mod batch;
 pub mod calendar;
+pub mod calibrate;
 pub mod cli;
+pub mod compare;
 pub mod engine;
 pub mod model;
 pub mod output;

@@ -152,3 +152,15 @@ pub fn effective_threads(threads: usize) -> usize {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     }
 }
+
+/// Maps `f` over `items` on a pool of `threads` workers (0 = all cores),
+/// returning results in input order. Each worker gets its own state from `init`.
+pub fn par_map<T: Sync, S, R: Send>(
+    threads: usize,
+    items: &[T],
+    init: impl Fn() -> S + Sync + Send,
+    f: impl Fn(&mut S, &T) -> R + Sync + Send,
+) -> Result<Vec<R>, String> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())?;
+    Ok(pool.install(|| items.par_iter().map_init(&init, |s, item| f(s, item)).collect()))
+}

@@ -4,7 +4,9 @@
 //! subcommand lives in its own file with its `Args` and `run`. Exit codes:
 //! 0 success, 2 bad input or I/O error, 130 interrupted.
 
+mod calibrate;
 mod common;
+mod compare;
 mod list;
 mod params;
 mod run;
@@ -27,6 +29,10 @@ struct Cli {
 enum Command {
     /// Run scenario files (baseline and variants) and write CSV results.
     Run(run::Args),
+    /// Calibrate named parameters on a reference history (ABC rejection or SMC).
+    Calibrate(calibrate::Args),
+    /// Compare simulated paths of a dyad with a reference history (CSV).
+    Compare(compare::Args),
     /// Check scenario files and print every problem found.
     Validate(validate::Args),
     /// List the scenarios and variants found under a folder.
@@ -41,6 +47,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         None => run::default_batch(),
         Some(Command::Run(args)) => run::run(args),
+        Some(Command::Calibrate(args)) => calibrate::run(args),
+        Some(Command::Compare(args)) => compare::run(args),
         Some(Command::Validate(args)) => validate::run(args),
         Some(Command::List(args)) => list::run(args),
         Some(Command::Params(args)) => params::run(args),

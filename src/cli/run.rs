@@ -21,30 +21,37 @@ pub struct Args {
     /// Scenario files (TOML).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Replications per variant (default: the file's [run] replications).
-    #[arg(long, short = 'n')]
-    pub replications: Option<u64>,
-    /// Master seed (default: the file's [run] seed).
-    #[arg(long)]
-    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub select: Select,
     /// Output folder (default: results/<scenario name>, or results/batch for several files).
     #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,
-    /// Run only these variants (repeatable; `baseline` is the file without overrides).
-    #[arg(long = "variant")]
-    pub variants: Vec<String>,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long, short = 'j', default_value_t = 0)]
-    pub threads: usize,
     /// Monthly paths: none, summary (quantile bands) or full (every run).
     #[arg(long, value_enum, default_value_t = TimeseriesArg::None)]
     pub timeseries: TimeseriesArg,
     /// Write events.csv: every event, attack and stage change of every run.
     #[arg(long)]
     pub events: bool,
+}
+
+/// Which runs of a scenario: variants, replications, seed, overrides, threads.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Select {
+    /// Replications per variant (default: the file's [run] replications).
+    #[arg(long, short = 'n')]
+    pub replications: Option<u64>,
+    /// Master seed (default: the file's [run] seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run only these variants (repeatable; `baseline` is the file without overrides).
+    #[arg(long = "variant")]
+    pub variants: Vec<String>,
     /// Override a value for every variant: KEY=VALUE with a key path (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, short = 'j', default_value_t = 0)]
+    pub threads: usize,
 }
 
 /// `--timeseries` values.
@@ -81,14 +88,10 @@ pub fn default_batch() -> Result<ExitCode> {
     }
     run(Args {
         files,
-        replications: None,
-        seed: None,
+        select: Select::default(),
         out: Some(PathBuf::from("results/default")),
-        variants: Vec::new(),
-        threads: 0,
         timeseries: TimeseriesArg::Summary,
         events: false,
-        sets: Vec::new(),
     })
 }
 
@@ -100,11 +103,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         None if scenarios.len() == 1 => Path::new("results").join(&scenarios[0].name),
         None => PathBuf::from("results/batch"),
     };
-    let plan = Plan::new(&scenarios, &args)?;
+    let plan = Plan::new(&scenarios, &args.select)?;
     let jobs = plan.jobs();
     let infos = plan.infos();
     let layout = Layout::of(&infos, plan.param_keys.clone());
-    let threads = effective_threads(args.threads);
+    let threads = effective_threads(args.select.threads);
     let total: u64 = jobs.iter().map(|j| j.replications).sum();
     let started = SystemTime::now();
     let clock = Instant::now();
@@ -146,7 +149,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         details: serde_json::json!({
             "timeseries": format!("{:?}", args.timeseries).to_lowercase(),
             "events": args.events,
-            "set": args.sets,
+            "set": args.select.sets,
         }),
     };
     manifest.write(&out)?;
@@ -168,23 +171,23 @@ fn remove_stale(out: &Path, written: &[PathBuf]) -> Result<()> {
 }
 
 /// The jobs of a run: every selected variant of every scenario.
-struct Plan<'a> {
-    entries: Vec<PlanEntry<'a>>,
-    param_keys: Vec<String>,
-    scenarios: &'a [Scenario],
+pub(super) struct Plan<'a> {
+    pub(super) entries: Vec<PlanEntry<'a>>,
+    pub(super) param_keys: Vec<String>,
+    pub(super) scenarios: &'a [Scenario],
     replications: Vec<u64>,
     seeds: Vec<u64>,
 }
 
-struct PlanEntry<'a> {
-    scenario: usize,
-    variant: &'a str,
-    setup: Setup,
+pub(super) struct PlanEntry<'a> {
+    pub(super) scenario: usize,
+    pub(super) variant: &'a str,
+    pub(super) setup: Setup,
     params: Vec<Option<f64>>,
 }
 
 impl<'a> Plan<'a> {
-    fn new(scenarios: &'a [Scenario], args: &Args) -> Result<Plan<'a>> {
+    pub(super) fn new(scenarios: &'a [Scenario], args: &Select) -> Result<Plan<'a>> {
         let mut keys: Vec<String> = Vec::new();
         for s in scenarios {
             for v in &s.variants {
@@ -239,7 +242,7 @@ impl<'a> Plan<'a> {
         })
     }
 
-    fn jobs(&self) -> Vec<Job<'_>> {
+    pub(super) fn jobs(&self) -> Vec<Job<'_>> {
         self.entries
             .iter()
             .map(|e| Job {
@@ -267,7 +270,7 @@ impl<'a> Plan<'a> {
             .collect()
     }
 
-    fn manifest_entries(&self) -> Vec<ScenarioEntry> {
+    pub(super) fn manifest_entries(&self) -> Vec<ScenarioEntry> {
         self.scenarios
             .iter()
             .enumerate()

@@ -92,12 +92,7 @@ pub fn default_stages(reference: &ReferencePath) -> Vec<u8> {
     let Some(first) = reference.rows.first() else {
         return Vec::new();
     };
-    let top = reference
-        .rows
-        .iter()
-        .map(|r| r.stage)
-        .max()
-        .unwrap_or(first.stage);
+    let top = reference.rows.iter().map(|r| r.stage).max().unwrap_or(first.stage);
     (first.stage.saturating_add(1)..=top).collect()
 }
 
@@ -153,37 +148,22 @@ pub fn compare(
                 let date = reference.first_reach(stage)?;
                 let month = i64::from(date.year_month().months_since(frame));
                 let elapsed = date.months_after(frame) - lead;
-                let in_window =
-                    elapsed >= 0.0 && month >= window_start as i64 && month <= end as i64;
+                let in_window = elapsed >= 0.0 && month >= window_start as i64 && month <= end as i64;
                 in_window.then_some(elapsed)
             });
-            let simulated_months = sim
-                .stages
-                .iter()
-                .position(|&s| s >= stage)
-                .map(|t| t as f64);
+            let simulated_months = sim.stages.iter().position(|&s| s >= stage).map(|t| t as f64);
             let (error_months, censored) = match (reference_months, simulated_months) {
                 (Some(r), Some(s)) => (Some(s - r), false),
                 // A reach in the last month's tail can lie past the horizon;
                 // the shortfall is then nil, not negative.
-                (Some(r), None) => (
-                    Some((horizon - r).max(0.0) + config.censor_penalty_months),
-                    true,
-                ),
+                (Some(r), None) => (Some((horizon - r).max(0.0) + config.censor_penalty_months), true),
                 (None, _) => (None, false),
             };
             let pace_ratio = match (reference_months, simulated_months) {
                 (Some(r), Some(s)) if r > 0.0 => Some(s / r),
                 _ => None,
             };
-            StageTiming {
-                stage,
-                reference_months,
-                simulated_months,
-                error_months,
-                censored,
-                pace_ratio,
-            }
+            StageTiming { stage, reference_months, simulated_months, error_months, censored, pace_ratio }
         })
         .collect();
 
@@ -203,9 +183,7 @@ mod tests {
     use crate::reference::ReferenceRow;
     use std::path::Path;
 
-    const NO_PENALTY: CompareConfig = CompareConfig {
-        censor_penalty_months: 0.0,
-    };
+    const NO_PENALTY: CompareConfig = CompareConfig { censor_penalty_months: 0.0 };
 
     fn month(year: i32, month: u32) -> YearMonth {
         YearMonth::new(year, month).unwrap()
@@ -265,10 +243,7 @@ mod tests {
     fn an_identical_path_has_no_error_and_no_area() {
         let reference = first_of_month_reference();
         let stages = copy_of(&reference, month(2000, 1), 73, 1);
-        let sim = SimPath {
-            start: month(2000, 1),
-            stages: &stages,
-        };
+        let sim = SimPath { start: month(2000, 1), stages: &stages };
         let d = compare(sim, &reference, Alignment::Calendar, None, NO_PENALTY);
         let scored: Vec<u8> = d.stages.iter().map(|s| s.stage).collect();
         assert_eq!(scored, vec![2, 3, 4, 5]);
@@ -286,13 +261,8 @@ mod tests {
     fn a_path_one_year_late_is_twelve_months_slow_at_every_stage() {
         let reference = first_of_month_reference();
         let on_time = copy_of(&reference, month(2000, 1), 85, 1);
-        let late: Vec<u8> = (0..on_time.len())
-            .map(|t| if t < 12 { 1 } else { on_time[t - 12] })
-            .collect();
-        let sim = SimPath {
-            start: month(2000, 1),
-            stages: &late,
-        };
+        let late: Vec<u8> = (0..on_time.len()).map(|t| if t < 12 { 1 } else { on_time[t - 12] }).collect();
+        let sim = SimPath { start: month(2000, 1), stages: &late };
         let d = compare(sim, &reference, Alignment::Calendar, None, NO_PENALTY);
         assert_eq!(errors(&d), vec![Some(12.0); 4]);
         assert_eq!(d.stages[0].reference_months, Some(12.0));
@@ -309,13 +279,8 @@ mod tests {
     fn a_rung_never_reached_is_censored_at_the_horizon_plus_penalty() {
         let reference = first_of_month_reference();
         let stuck = vec![1u8; 37];
-        let sim = SimPath {
-            start: month(2000, 1),
-            stages: &stuck,
-        };
-        let config = CompareConfig {
-            censor_penalty_months: 6.0,
-        };
+        let sim = SimPath { start: month(2000, 1), stages: &stuck };
+        let config = CompareConfig { censor_penalty_months: 6.0 };
         let d = compare(sim, &reference, Alignment::Calendar, None, config);
         let by_stage = |s: u8| d.stages.iter().find(|t| t.stage == s).unwrap();
         // Reference reaches 2 at month 12 and 3 and 4 at month 36 = horizon.
@@ -337,34 +302,19 @@ mod tests {
         // Starting after the reference reached 2: 2 is not scored, 4 is timed
         // from the simulation's start.
         let later = vec![2u8; 30];
-        let sim = SimPath {
-            start: month(2001, 6),
-            stages: &later,
-        };
-        let d = compare(
-            sim,
-            &reference,
-            Alignment::Calendar,
-            Some(&[2, 4]),
-            NO_PENALTY,
-        );
+        let sim = SimPath { start: month(2001, 6), stages: &later };
+        let d = compare(sim, &reference, Alignment::Calendar, Some(&[2, 4]), NO_PENALTY);
         assert_eq!(d.stages[0].reference_months, None);
         assert_eq!(d.stages[1].reference_months, Some(19.0));
         assert!(d.stages[1].censored);
         // Starting before the record: the window opens at the first row's month.
         let earlier = vec![1u8; 12];
-        let sim = SimPath {
-            start: month(1999, 7),
-            stages: &earlier,
-        };
+        let sim = SimPath { start: month(1999, 7), stages: &earlier };
         let d = compare(sim, &reference, Alignment::Calendar, None, NO_PENALTY);
         assert_eq!((d.window_start, d.window_months), (6, 6));
         // After the record ends there is nothing to compare.
         let after = vec![5u8; 12];
-        let sim = SimPath {
-            start: month(2010, 1),
-            stages: &after,
-        };
+        let sim = SimPath { start: month(2010, 1), stages: &after };
         let d = compare(sim, &reference, Alignment::Calendar, None, NO_PENALTY);
         assert_eq!((d.window_months, d.final_stage_match), (0, None));
         assert!(d.stages.iter().all(|s| s.error_months.is_none()));
@@ -373,16 +323,11 @@ mod tests {
     #[test]
     fn origin_alignment_maps_month_zero_to_the_reference_origin() {
         let reference = reference(&[("1975-04-30", 1), ("1977-05-03", 2), ("1995-07-11", 5)]);
-        let alignment = Alignment::Origin {
-            reference_origin: date("1975-04-30"),
-        };
+        let alignment = Alignment::Origin { reference_origin: date("1975-04-30") };
         // Simulated 2021-09 stands for 1975-04, so a copy of Vietnam's
         // months from 1975-04 matches month for month.
         let stages = copy_of(&reference, month(1975, 4), 300, 1);
-        let sim = SimPath {
-            start: month(2021, 9),
-            stages: &stages,
-        };
+        let sim = SimPath { start: month(2021, 9), stages: &stages };
         let d = compare(sim, &reference, alignment, None, NO_PENALTY);
         assert_eq!((d.window_start, d.area_stage_years), (0, 0.0));
         // Month-level simulation against day-dated reference: stage 2 comes
@@ -394,10 +339,7 @@ mod tests {
         assert!((stage2.reference_months.unwrap() - expected).abs() < 1e-12);
         assert!((stage2.error_months.unwrap() - (25.0 - expected)).abs() < 1e-12);
         // The start month plays no part under origin alignment.
-        let moved = SimPath {
-            start: month(2030, 1),
-            stages: &stages,
-        };
+        let moved = SimPath { start: month(2030, 1), stages: &stages };
         assert_eq!(compare(moved, &reference, alignment, None, NO_PENALTY), d);
         // On the calendar, 2021-09 onward is after the record: no window.
         let d = compare(sim, &reference, Alignment::Calendar, None, NO_PENALTY);
@@ -414,24 +356,15 @@ mod tests {
         let vietnam = ReferencePath::load(path, 8).unwrap();
         assert_eq!(default_stages(&vietnam), vec![2, 3, 4, 5, 6, 7]);
         let stages = vec![1u8; 600];
-        let sim = SimPath {
-            start: month(2021, 9),
-            stages: &stages,
-        };
-        let alignment = Alignment::Origin {
-            reference_origin: vietnam.origin(),
-        };
+        let sim = SimPath { start: month(2021, 9), stages: &stages };
+        let alignment = Alignment::Origin { reference_origin: vietnam.origin() };
         let d = compare(sim, &vietnam, alignment, None, NO_PENALTY);
         // The years-after-1975-04-30 table in the shared README, which counts
         // days / 365.25; fractional months differ by under a week.
         let readme = [2.01, 10.56, 18.77, 20.20, 26.59, 41.07];
         for (timing, years) in d.stages.iter().zip(readme) {
             let ours = timing.reference_months.unwrap() / 12.0;
-            assert!(
-                (ours - years).abs() < 0.02,
-                "stage {}: {ours}",
-                timing.stage
-            );
+            assert!((ours - years).abs() < 0.02, "stage {}: {ours}", timing.stage);
         }
         assert!(d.stages.iter().all(|s| s.censored));
     }
@@ -453,15 +386,10 @@ mod tests {
             let alignment = if next() % 2 == 0 {
                 Alignment::Calendar
             } else {
-                Alignment::Origin {
-                    reference_origin: start.plus((next() % 7) as i32 - 3).first_day(),
-                }
+                Alignment::Origin { reference_origin: start.plus((next() % 7) as i32 - 3).first_day() }
             };
             let wanted: Vec<u8> = (0..(next() % 4)).map(|_| (next() % 10) as u8).collect();
-            let sim = SimPath {
-                start,
-                stages: &stages,
-            };
+            let sim = SimPath { start, stages: &stages };
             let d = compare(sim, &reference, alignment, Some(&wanted), NO_PENALTY);
             assert!(d.area_stage_years.is_finite() && d.area_stage_years >= 0.0);
             assert!(d.window_start + d.window_months <= len);
@@ -470,14 +398,8 @@ mod tests {
                 assert!(!s.censored || s.error_months.unwrap() >= 0.0);
             }
         }
-        let empty = ReferencePath {
-            name: String::new(),
-            rows: Vec::new(),
-        };
-        let sim = SimPath {
-            start: month(2000, 1),
-            stages: &[1, 2],
-        };
+        let empty = ReferencePath { name: String::new(), rows: Vec::new() };
+        let sim = SimPath { start: month(2000, 1), stages: &[1, 2] };
         let d = compare(sim, &empty, Alignment::Calendar, None, NO_PENALTY);
         assert_eq!((d.window_months, d.stages.len()), (0, 0));
     }

@@ -83,8 +83,8 @@ define_params! {
         "Monthly relaxation of trust toward its stage-dependent baseline.";
     baseline: "trust.baseline" = 0.02, [0.0, 1.0], "trust",
         "Trust baseline at rung 0.";
-    baseline_per_stage: "trust.baseline_per_stage" = 0.015, [0.0, 0.2], "trust/rung",
-        "Increase of the trust baseline per rung: institutions keep some trust alive.";
+    baseline_per_stage: "trust.baseline_per_stage" = 0.04, [0.0, 0.2], "trust/rung",
+        "Increase of the trust baseline per rung: institutions keep some trust alive. At 0.04 the baseline of every default rung stays below the next rung's threshold (institutions alone never carry a dyad up) but high enough that trust at rungs 5-6, whose norms are demanding, does not sag into a low-trust fall.";
     spillover: "trust.spillover" = 0.03, [0.0, 1.0], "1/month",
         "Balance spill-over: j acting against those i sees as enemies raises i's trust in j; j helping them lowers it.";
     surprise_rate: "trust.surprise_rate" = 0.15, [0.0, 1.0], "1/month",

@@ -73,6 +73,14 @@ impl Manifest {
     }
 }
 
+/// SHA-256 of a file's bytes in lowercase hex, or empty if it cannot be read.
+pub fn file_sha256(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    std::fs::read(path)
+        .map(|b| Sha256::digest(&b).iter().map(|x| format!("{x:02x}")).collect())
+        .unwrap_or_default()
+}
+
 /// `time` as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn rfc3339(time: SystemTime) -> String {
     let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;

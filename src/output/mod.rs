@@ -7,6 +7,8 @@
 //! spreadsheet reads them the same way.
 
 pub mod batch;
+pub mod calibration;
+pub mod compare;
 pub mod manifest;
 
 use std::fmt::Write as _;

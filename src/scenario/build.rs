@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::diagnostic::KeyPath;
 use super::schema::*;
-use super::{Scenario, Variant};
+use super::{CalibrationConfig, Prior, Scenario, Variant};
 use crate::calendar::YearMonth;
 use crate::model::field::Field;
 use crate::model::ladder::{Rung, GOODS, MAX_RUNGS, N_GOODS};
@@ -136,7 +136,10 @@ pub fn build(mut raw: RawScenario, p: &mut Problems) -> Option<Scenario> {
     let mut base = Setup { world, schedule, start, horizon, tracked };
     finish(&mut base.world);
     let variants = build_variants(&raw.variants, &base, clock, &root.key("variants"), p);
+    let calibration =
+        raw.calibration.as_ref().map(|c| build_calibration(c, &base.world, &root.key("calibration"), p));
     Some(Scenario {
+        calibration,
         name,
         description: meta.description,
         replications,
@@ -819,4 +822,62 @@ fn build_variants(
         out.push(Variant { name, description: v.description.clone(), overrides, setup });
     }
     out
+}
+
+/// Resolves `key = [low, high]` into a prior, checking both bounds against the field's range.
+pub fn resolve_prior(world: &World, key: &str, bounds: &[f64]) -> Result<Prior, String> {
+    let field = Field::resolve(world, key)?;
+    let [low, high] = bounds else {
+        return Err(format!("expected [low, high], got {} numbers", bounds.len()));
+    };
+    field.check(*low, &world.ladder)?;
+    field.check(*high, &world.ladder)?;
+    if low >= high {
+        return Err(format!("expected low < high, got [{low}, {high}]"));
+    }
+    Ok(Prior { key: key.to_string(), field, low: *low, high: *high })
+}
+
+fn build_calibration(c: &RawCalibration, world: &World, at: &KeyPath, p: &mut Problems) -> CalibrationConfig {
+    let mut priors = Vec::new();
+    for (key, bounds) in &c.priors {
+        match resolve_prior(world, key, bounds) {
+            Ok(prior) => priors.push(prior),
+            Err(e) => p.add(at.key("priors").key(key), e),
+        }
+    }
+    for (key, value, allowed) in
+        [("align", &c.align, ["calendar", "origin"]), ("method", &c.method, ["rejection", "smc"])]
+    {
+        if let Some(v) = value.as_deref().filter(|v| !allowed.contains(v)) {
+            p.add(at.key(key), format!("expected \"{}\" or \"{}\", got {v:?}", allowed[0], allowed[1]));
+        }
+    }
+    if let Some(o) = &c.origin {
+        if let Err(e) = crate::calendar::Date::parse(o) {
+            p.add(at.key("origin"), e);
+        }
+    }
+    for (key, value) in
+        [("replications", c.replications), ("particles", c.particles), ("max_evaluations", c.max_evaluations)]
+    {
+        if value == Some(0) {
+            p.add(at.key(key), "expected at least 1");
+        }
+    }
+    CalibrationConfig {
+        reference: c.reference.clone(),
+        dyad: c.dyad.clone(),
+        align: c.align.clone(),
+        origin: c.origin.clone(),
+        method: c.method.clone(),
+        replications: c.replications,
+        particles: c.particles,
+        rounds: c.rounds,
+        max_evaluations: c.max_evaluations,
+        censor_penalty_months: c
+            .censor_penalty_months
+            .map(|v| p.num(at.key("censor_penalty_months"), Some(v), 60.0, 0.0, BIG)),
+        priors,
+    }
 }

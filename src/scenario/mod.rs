@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-pub use build::finish;
+pub use build::{finish, resolve_prior};
 pub use diagnostic::{Diagnostic, Diagnostics, KeyPath};
 use source::Source;
 
@@ -38,6 +38,8 @@ pub struct Scenario {
     pub base: Setup,
     /// The baseline (first, named `baseline`) and every named variant.
     pub variants: Vec<Variant>,
+    /// `[calibration]` settings, if the file has them.
+    pub calibration: Option<CalibrationConfig>,
     /// File it was read from.
     pub path: PathBuf,
     /// SHA-256 of the file's bytes, lowercase hex.
@@ -55,6 +57,46 @@ pub struct Variant {
     pub overrides: Vec<(String, f64)>,
     /// The compiled setup.
     pub setup: Setup,
+}
+
+/// A uniform prior on one key path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prior {
+    /// Key path.
+    pub key: String,
+    /// Resolved field.
+    pub field: Field,
+    /// Lower bound.
+    pub low: f64,
+    /// Upper bound.
+    pub high: f64,
+}
+
+/// `[calibration]` as validated; every setting optional so the command line can fill in.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CalibrationConfig {
+    /// Reference CSV, relative to the scenario file.
+    pub reference: Option<String>,
+    /// Dyad label.
+    pub dyad: Option<String>,
+    /// `calendar` or `origin`.
+    pub align: Option<String>,
+    /// Origin date text.
+    pub origin: Option<String>,
+    /// `rejection` or `smc`.
+    pub method: Option<String>,
+    /// Replications per candidate.
+    pub replications: Option<u64>,
+    /// Population size.
+    pub particles: Option<u64>,
+    /// SMC rounds after the first.
+    pub rounds: Option<u64>,
+    /// Evaluation budget.
+    pub max_evaluations: Option<u64>,
+    /// Censoring penalty in months.
+    pub censor_penalty_months: Option<f64>,
+    /// Priors in key order.
+    pub priors: Vec<Prior>,
 }
 
 /// Why a scenario could not be loaded.

@@ -45,6 +45,37 @@ pub struct RawScenario {
     /// Named variants of the baseline.
     #[serde(default)]
     pub variants: Vec<RawVariant>,
+    /// Settings of `detente calibrate`.
+    pub calibration: Option<RawCalibration>,
+}
+
+/// `[calibration]`: what `detente calibrate` fits, to what, and how hard it tries.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawCalibration {
+    /// Reference history CSV, relative to the scenario file.
+    pub reference: Option<String>,
+    /// Tracked dyad compared, `a-b`.
+    pub dyad: Option<String>,
+    /// `calendar` or `origin`.
+    pub align: Option<String>,
+    /// Reference date month 0 stands for, with `align = "origin"`.
+    pub origin: Option<String>,
+    /// `rejection` or `smc`.
+    pub method: Option<String>,
+    /// Replications per candidate.
+    pub replications: Option<u64>,
+    /// Accepted particles (population size).
+    pub particles: Option<u64>,
+    /// SMC rounds after the first.
+    pub rounds: Option<u64>,
+    /// Budget of candidate evaluations.
+    pub max_evaluations: Option<u64>,
+    /// Months added to a censored timing error.
+    pub censor_penalty_months: Option<f64>,
+    /// Uniform priors: key path = [low, high].
+    #[serde(default)]
+    pub priors: BTreeMap<String, Vec<f64>>,
 }
 
 /// `[scenario]`: what this is and when it runs.

@@ -1,0 +1,199 @@
+//! `detente compare`: simulated paths against a reference history.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::time::{Instant, SystemTime};
+
+use anyhow::{bail, Context, Result};
+
+use super::common::{load_all, progress};
+use super::run::{Plan, Select};
+use crate::batch::effective_threads;
+use crate::calendar::Date;
+use crate::compare::{run_and_compare, Alignment, CompareSpec, JobComparison};
+use crate::output::compare::{write, CompareKey};
+use crate::output::manifest::{rfc3339, Manifest};
+use crate::reference::ReferencePath;
+
+/// Arguments of `detente compare`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Scenario file (TOML) to run and compare.
+    pub scenario: PathBuf,
+    /// Reference history (CSV: date,stage,event,note,source).
+    #[arg(long, short = 'r')]
+    pub reference: PathBuf,
+    /// Tracked dyad to compare, `a-b` (default: the scenario's only tracked dyad).
+    #[arg(long)]
+    pub dyad: Option<String>,
+    /// `calendar` (hindcast on dates) or `origin` (elapsed time from each path's origin).
+    #[arg(long, value_enum, default_value_t = AlignArg::Calendar)]
+    pub align: AlignArg,
+    /// Reference date simulated month 0 stands for, with `--align origin` (default: the reference's first row).
+    #[arg(long)]
+    pub origin: Option<String>,
+    /// Stages to score, comma-separated (default: every stage the reference reaches above its first).
+    #[arg(long, value_delimiter = ',')]
+    pub stages: Vec<u8>,
+    /// Months added to the timing error of a run that never reached a stage the reference reached.
+    #[arg(long, default_value_t = 60.0)]
+    pub censor_penalty_months: f64,
+    #[command(flatten)]
+    pub select: Select,
+    /// Output folder (default: results/compare/<scenario>-<reference>).
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+}
+
+/// `--align` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AlignArg {
+    /// Compare on calendar dates.
+    Calendar,
+    /// Compare elapsed time since each path's origin.
+    Origin,
+}
+
+/// Runs `detente compare`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let scenarios = load_all(std::slice::from_ref(&args.scenario))?;
+    let scenario = &scenarios[0];
+    let reference = load_reference(&args.reference, scenario.base.world.ladder.len())?;
+    let alignment = match args.align {
+        AlignArg::Calendar => Alignment::Calendar,
+        AlignArg::Origin => {
+            let origin = match &args.origin {
+                Some(text) => Date::parse(text).map_err(|e| anyhow::anyhow!("--origin: {e}"))?,
+                None => reference.origin(),
+            };
+            Alignment::Origin { reference_origin: origin }
+        }
+    };
+    let mut spec = CompareSpec::new(&reference, alignment, args.censor_penalty_months);
+    if !args.stages.is_empty() {
+        let top = scenario.base.world.ladder.top();
+        if let Some(bad) = args.stages.iter().find(|s| **s > top) {
+            bail!("--stages: {bad} is not a rung of the ladder (0..{top})");
+        }
+        spec.stages = args.stages.clone();
+    }
+    let dyad = pick_dyad(scenario, args.dyad.as_deref())?;
+    let plan = Plan::new(&scenarios, &args.select)?;
+    let jobs = plan.jobs();
+    let threads = effective_threads(args.select.threads);
+    let total: u64 = jobs.iter().map(|j| j.replications).sum();
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let bar = progress(total, "runs");
+    let stop = AtomicBool::new(false);
+    let dyads = vec![dyad; jobs.len()];
+    let results = run_and_compare(&jobs, &dyads, &spec, threads, &stop, |n| bar.inc(n))?;
+    bar.finish_and_clear();
+    let alignment_label = match alignment {
+        Alignment::Calendar => "calendar".to_string(),
+        Alignment::Origin { reference_origin } => format!("origin:{reference_origin}"),
+    };
+    let label = &scenario.base.tracked[dyad].label;
+    let keyed: Vec<(CompareKey, JobComparison)> = plan
+        .entries
+        .iter()
+        .zip(results)
+        .map(|(e, c)| {
+            let key = CompareKey {
+                scenario: scenario.name.clone(),
+                variant: e.variant.to_string(),
+                dyad: label.clone(),
+                reference: reference.name.clone(),
+                alignment: alignment_label.clone(),
+            };
+            (key, c)
+        })
+        .collect();
+    let out = args.out.clone().unwrap_or_else(|| {
+        Path::new("results/compare").join(format!("{}-{}", scenario.name, reference.name))
+    });
+    let paths = write(&out, &keyed).with_context(|| format!("cannot write to {}", out.display()))?;
+    let elapsed = clock.elapsed().as_secs_f64();
+    Manifest {
+        tool: "detente".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        command: "compare".into(),
+        command_line: std::env::args().collect(),
+        scenarios: plan.manifest_entries(),
+        threads,
+        started_utc: rfc3339(started),
+        finished_utc: rfc3339(SystemTime::now()),
+        elapsed_seconds: elapsed,
+        runs: total,
+        runs_per_second: total as f64 / elapsed.max(1e-9),
+        files: paths.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect(),
+        details: serde_json::json!({
+            "reference": args.reference.display().to_string(),
+            "reference_sha256": crate::output::manifest::file_sha256(&args.reference),
+            "dyad": label,
+            "alignment": alignment_label,
+            "stages": spec.stages,
+            "censor_penalty_months": args.censor_penalty_months,
+        }),
+    }
+    .write(&out)?;
+    print_table(&keyed);
+    println!("results in {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads a reference history, printing every problem on failure.
+pub fn load_reference(path: &Path, ladder_len: usize) -> Result<ReferencePath> {
+    ReferencePath::load(path, ladder_len).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Index of the tracked dyad named `a-b` (either order), or the only one.
+pub fn pick_dyad(scenario: &crate::scenario::Scenario, name: Option<&str>) -> Result<usize> {
+    let tracked = &scenario.base.tracked;
+    let labels: Vec<&str> = tracked.iter().map(|t| t.label.as_str()).collect();
+    match name {
+        None if tracked.len() == 1 => Ok(0),
+        None => bail!("the scenario tracks several dyads; pick one with --dyad ({})", labels.join(", ")),
+        Some(n) => {
+            let reversed: String = n.split('-').rev().collect::<Vec<_>>().join("-");
+            labels
+                .iter()
+                .position(|l| *l == n || *l == reversed)
+                .with_context(|| format!("--dyad {n}: not a tracked dyad; tracked: {}", labels.join(", ")))
+        }
+    }
+}
+
+fn print_table(jobs: &[(CompareKey, JobComparison)]) {
+    for (key, job) in jobs {
+        let s = job.summary();
+        println!(
+            "{} / {} / {} vs {} ({}), {} runs",
+            key.scenario, key.variant, key.dyad, key.reference, key.alignment, s.runs
+        );
+        println!(
+            "  stage  reference_y  error_y_p10  error_y_median  error_y_p90  share_faster  share_censored"
+        );
+        let y = |m: Option<f64>| m.map_or("-".to_string(), |m| format!("{:.1}", m / 12.0));
+        let pct = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{:.0}%", x * 100.0));
+        for st in &s.stages {
+            println!(
+                "  {:>5}  {:>11}  {:>11}  {:>14}  {:>11}  {:>12}  {:>14}",
+                st.stage,
+                y(st.reference_months),
+                y(st.error_months[0]),
+                y(st.error_months[1]),
+                y(st.error_months[2]),
+                pct(st.share_faster),
+                pct(st.share_censored)
+            );
+        }
+        println!(
+            "  area between paths (stage-years) median {}, final stage matches in {} of runs, window {} months",
+            s.area_stage_years[1].map_or("-".into(), |a| format!("{a:.1}")),
+            pct(s.share_final_match),
+            s.window_months
+        );
+    }
+}

@@ -1,0 +1,122 @@
+//! `posterior.csv`, `calibration_summary.csv` and the best-fit scenario file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::{decimal_string, AtomicFile, CsvFile, OutputError};
+use crate::calibrate::{weighted_quantile, Posterior};
+use crate::scenario::Prior;
+
+/// Per-parameter posterior statistics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamSummary {
+    /// Key path.
+    pub key: String,
+    /// Weighted mean.
+    pub mean: f64,
+    /// Weighted 5 %, 50 %, 95 % quantiles.
+    pub quantiles: [f64; 3],
+    /// Value in the particle closest to the reference.
+    pub best: f64,
+}
+
+/// Summarises the posterior per parameter.
+pub fn summarise(priors: &[Prior], posterior: &Posterior) -> Vec<ParamSummary> {
+    let weights: Vec<f64> = posterior.particles.iter().map(|p| p.weight).collect();
+    let best = posterior.particles.iter().min_by(|a, b| a.distance.total_cmp(&b.distance));
+    priors
+        .iter()
+        .enumerate()
+        .map(|(k, prior)| {
+            let values: Vec<f64> = posterior.particles.iter().map(|p| p.values[k]).collect();
+            let mean =
+                values.iter().zip(&weights).map(|(v, w)| v * w).sum::<f64>() / weights.iter().sum::<f64>();
+            let q = |x| weighted_quantile(&values, &weights, x).unwrap_or(f64::NAN);
+            ParamSummary {
+                key: prior.key.clone(),
+                mean,
+                quantiles: [q(0.05), q(0.5), q(0.95)],
+                best: best.map_or(f64::NAN, |b| b.values[k]),
+            }
+        })
+        .collect()
+}
+
+/// Writes posterior.csv and calibration_summary.csv into `dir`.
+pub fn write_tables(
+    dir: &Path,
+    priors: &[Prior],
+    posterior: &Posterior,
+    summary: &[ParamSummary],
+) -> Result<Vec<PathBuf>, OutputError> {
+    let mut h: Vec<String> = vec!["particle".into()];
+    h.extend(priors.iter().map(|p| p.key.clone()));
+    h.extend(["distance_years", "weight"].map(String::from));
+    let mut post = CsvFile::create(&dir.join("posterior.csv"), &h)?;
+    for (i, p) in posterior.particles.iter().enumerate() {
+        post.int(i);
+        for v in &p.values {
+            post.num(*v);
+        }
+        post.num(p.distance).num(p.weight);
+        post.end_row()?;
+    }
+    let h = [
+        "parameter",
+        "prior_low",
+        "prior_high",
+        "posterior_mean",
+        "posterior_p05",
+        "posterior_median",
+        "posterior_p95",
+        "best_particle",
+    ];
+    let mut sum = CsvFile::create(&dir.join("calibration_summary.csv"), &h)?;
+    for (prior, s) in priors.iter().zip(summary) {
+        sum.text(&prior.key).num(prior.low).num(prior.high).num(s.mean);
+        for q in s.quantiles {
+            sum.num(q);
+        }
+        sum.num(s.best);
+        sum.end_row()?;
+    }
+    let paths = vec![post.path().to_path_buf(), sum.path().to_path_buf()];
+    post.commit()?;
+    sum.commit()?;
+    Ok(paths)
+}
+
+/// Writes the scenario text with a `calibrated` variant that sets every
+/// calibrated key path to its posterior median, ready for
+/// `detente run FILE --variant calibrated`.
+pub fn write_best_fit(
+    dest: &Path,
+    scenario_text: &str,
+    summary: &[ParamSummary],
+    note: &str,
+) -> Result<(), OutputError> {
+    let mut text = scenario_text.trim_end().to_string();
+    text.push_str("\n\n# ---------------------------------------------------------------- calibration\n");
+    for line in note.lines() {
+        text.push_str(&format!("# {line}\n"));
+    }
+    text.push_str("[[variants]]\nname = \"calibrated\"\n");
+    text.push_str("description = \"Posterior medians of the calibrated parameters (detente calibrate).\"\n");
+    text.push_str("[variants.set]\n");
+    for s in summary {
+        text.push_str(&format!("\"{}\" = {}\n", s.key, toml_float(s.quantiles[1])));
+    }
+    let mut file = AtomicFile::create(dest)?;
+    file.write_all(text.as_bytes()).map_err(|e| OutputError::new(dest, e))?;
+    file.commit()
+}
+
+/// A decimal TOML reads as a float (it needs a point).
+fn toml_float(x: f64) -> String {
+    let s = decimal_string(x);
+    if s.contains('.') {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
