@@ -193,6 +193,16 @@ pub struct Scratch {
 pub struct Simulator {
     world: Option<World>,
     scratch: Scratch,
+    state: Option<RunState>,
+}
+
+/// Position of the run in progress.
+#[derive(Debug)]
+struct RunState {
+    streams: Streams,
+    cursor: events::Cursor,
+    dyads: Vec<DyadOutcome>,
+    month: u32,
 }
 
 impl Simulator {
@@ -208,6 +218,13 @@ impl Simulator {
 
     /// Runs `setup` with seed `seed` to its horizon.
     pub fn run(&mut self, setup: &Setup, seed: u64, rec: &mut Recorder) -> RunOutcome {
+        self.start(setup, seed, rec);
+        while self.step(setup, rec) {}
+        self.finish(setup)
+    }
+
+    /// Starts a run: copies the setup's world, fires month-0 events, records month 0.
+    pub fn start(&mut self, setup: &Setup, seed: u64, rec: &mut Recorder) {
         let mut streams = Streams::new(seed);
         rec.clear();
         let world = match &mut self.world {
@@ -236,10 +253,27 @@ impl Simulator {
         let mut cursor = events::Cursor::default();
         events::fire_due(world, setup, 0, &mut cursor, &mut streams, &mut self.scratch, rec);
         observe(world, setup, 0, &mut dyads, rec);
-        for t in 1..=setup.horizon {
-            tick(world, setup, t, &mut cursor, &mut streams, &mut self.scratch, rec);
-            observe(world, setup, t, &mut dyads, rec);
+        self.state = Some(RunState { streams, cursor, dyads, month: 0 });
+    }
+
+    /// Simulates the next month; false once the horizon has been passed.
+    pub fn step(&mut self, setup: &Setup, rec: &mut Recorder) -> bool {
+        let (Some(world), Some(state)) = (&mut self.world, &mut self.state) else { return false };
+        if state.month >= setup.horizon {
+            return false;
         }
+        state.month += 1;
+        let t = state.month;
+        tick(world, setup, t, &mut state.cursor, &mut state.streams, &mut self.scratch, rec);
+        observe(world, setup, t, &mut state.dyads, rec);
+        true
+    }
+
+    /// Ends the run and returns its outcome.
+    pub fn finish(&mut self, setup: &Setup) -> RunOutcome {
+        let state = self.state.take().expect("finish follows start");
+        let world = self.world.as_ref().expect("a started run has a world");
+        let mut dyads = state.dyads;
         for (d, t) in dyads.iter_mut().zip(&setup.tracked) {
             d.final_stage = world.pairs[t.pair].stage;
             d.final_trust_ab = world.views[world.view_index(t.a, t.b)].trust;

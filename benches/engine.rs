@@ -1,0 +1,88 @@
+//! Engine benchmarks: one tick, one run, a 1,000-run batch on 1 and 2 threads.
+//!
+//! Run with `cargo bench --bench engine`; figures are recorded in
+//! docs/PERFORMANCE.md with the command that produced them.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use detente::batch::{execute, Capture, Job};
+use detente::engine::{Recorder, Simulator};
+use detente::scenario::{load, Scenario};
+
+fn scenario(path: &str) -> Scenario {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    load(&root.join(path)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn tick(c: &mut Criterion) {
+    let s = scenario("scenarios/afghanistan/baseline.toml");
+    let setup = &s.base;
+    let mut sim = Simulator::new();
+    let mut rec = Recorder::new(false, false);
+    c.bench_function("tick/afghanistan", |b| {
+        b.iter_batched_ref(
+            || {
+                sim.start(setup, 7, &mut rec);
+                for _ in 0..60 {
+                    sim.step(setup, &mut rec);
+                }
+            },
+            |_| sim.step(setup, &mut rec),
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+fn run(c: &mut Criterion) {
+    let mut group = c.benchmark_group("run");
+    for (name, path) in [("afghanistan", "scenarios/afghanistan/baseline.toml"), ("vietnam", "scenarios/vietnam/us_vietnam_1975.toml")] {
+        let s = scenario(path);
+        let mut sim = Simulator::new();
+        let mut rec = Recorder::new(false, false);
+        let mut seed = 0;
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                seed += 1;
+                sim.run(&s.base, seed, &mut rec)
+            })
+        });
+    }
+    group.finish();
+}
+
+fn batch(c: &mut Criterion) {
+    let s = scenario("scenarios/afghanistan/baseline.toml");
+    let mut group = c.benchmark_group("batch_1000/afghanistan");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(1000));
+    for threads in [1, 2] {
+        let job = Job {
+            scenario: &s.name,
+            variant: "baseline",
+            setup: &s.base,
+            point: 0,
+            replications: 1000,
+            seed: 7,
+            first_replicate: 0,
+        };
+        let stop = AtomicBool::new(false);
+        group.bench_function(format!("threads_{threads}"), |b| {
+            b.iter(|| {
+                let mut n = 0;
+                execute(std::slice::from_ref(&job), threads, Capture::default(), &stop, |_, runs| {
+                    n += runs.len();
+                    Ok::<(), std::convert::Infallible>(())
+                })
+                .expect("batch runs");
+                n
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, tick, run, batch);
+criterion_main!(benches);
