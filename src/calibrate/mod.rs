@@ -181,7 +181,7 @@ impl Calibration<'_> {
             Method::Rejection => self.max_evaluations.max(n as u64),
             Method::Smc => (2 * n as u64).min(self.max_evaluations.max(n as u64)),
         };
-        let candidates: Vec<Vec<f64>> = (0..first_batch).map(|_| self.from_prior(&mut rng)).collect();
+        let candidates: Vec<Vec<f64>> = (0..first_batch).map(|_| self.draw_prior(&mut rng)).collect();
         let distances = self.evaluate(&candidates);
         let mut evaluations = first_batch;
         progress(evaluations, 0);
@@ -252,7 +252,7 @@ impl Calibration<'_> {
         Posterior { particles: population, rounds, evaluations, converged }
     }
 
-    fn from_prior(&self, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    fn draw_prior(&self, rng: &mut ChaCha8Rng) -> Vec<f64> {
         self.priors.iter().map(|p| p.low + rng.random::<f64>() * (p.high - p.low)).collect()
     }
 

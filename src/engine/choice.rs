@@ -4,8 +4,9 @@
 //! cooperation is m = r B + w_bal beta + rho (C - N) - w_sec gamma theta (1 - T),
 //! with B the benefits of cooperation (shared threat, economy, legitimacy,
 //! shared issue), r = omega + (1 - omega) T the expected reciprocation and
-//! beta the balance term. Utility U(a) = x_a m - K max(x_a, 0) - kappa x_a^2
-//! - k_att [a = attack on a state]; P(a) is a softmax of lambda U. Armed
+//! beta the balance term. Utility is
+//! `U(a) = x_a m - K max(x_a, 0) - kappa x_a^2 - k_att [a = attack on a state]`
+//! and P(a) is a softmax of lambda U. Armed
 //! groups do not choose; scripted pairs act at their rung's norm.
 
 use rand::Rng;

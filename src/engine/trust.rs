@@ -1,8 +1,9 @@
 //! Submodel "trust": trust learns from surprise.
 //!
 //! Surprise s = x_ji - n(S) is what j did against what the current rung makes
-//! normal. T_ij += a_up max(s, 0)(1 - T) - a_dn max(-s, 0) T
-//! + delta (tau0 + tau_s S - T) + spill-over. Learning from the raw action
+//! normal:
+//! `T_ij += a_up max(s, 0)(1 - T) - a_dn max(-s, 0) T + delta (tau0 + tau_s S - T) + spill`.
+//! Learning from the raw action
 //! level instead would make routine sanctions erode trust to zero and lock a
 //! dyad at war. Also keeps the moving averages of good and bad surprise (the
 //! betrayal signal) and of hostility received.

@@ -125,7 +125,7 @@ pub fn build(mut raw: RawScenario, p: &mut Problems) -> Option<Scenario> {
         elections: build_elections(&raw.elections, &world, clock, &root.key("elections"), p),
     };
     let report_years = meta.report_years.clone().unwrap_or_else(|| vec![5, 10, 20]);
-    if report_years.iter().any(|y| *y == 0) {
+    if report_years.contains(&0) {
         p.add(meta_at.key("report_years"), "expected whole years of at least 1");
     }
     let run_at = root.key("run");

@@ -106,12 +106,15 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
-/// Closest candidate to `word` within edit distance 2, for "did you mean" hints.
+/// Closest candidate to `word`, for "did you mean" hints: within an edit
+/// distance of a third of the word's length (at least 1), so short words
+/// are not matched to unrelated ones.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1);
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))
-        .filter(|(d, _)| *d <= 2)
+        .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }

@@ -158,7 +158,7 @@ pub fn parse(path: &Path, text: String) -> Result<Scenario, ScenarioError> {
         let (line, col) = source.line_col(source.locate(&at).start);
         diags.push(Diagnostic { file: path.to_path_buf(), line, col, key: at.to_string(), message });
     }
-    diags.sort_by(|a, b| (a.line, a.col).cmp(&(b.line, b.col)));
+    diags.sort_by_key(|d| (d.line, d.col));
     diags.dedup();
     match scenario {
         Some(mut s) if diags.is_empty() => {
