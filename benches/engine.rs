@@ -37,7 +37,10 @@ fn tick(c: &mut Criterion) {
 
 fn run(c: &mut Criterion) {
     let mut group = c.benchmark_group("run");
-    for (name, path) in [("afghanistan", "scenarios/afghanistan/baseline.toml"), ("vietnam", "scenarios/vietnam/us_vietnam_1975.toml")] {
+    for (name, path) in [
+        ("afghanistan", "scenarios/afghanistan/baseline.toml"),
+        ("vietnam", "scenarios/vietnam/us_vietnam_1975.toml"),
+    ] {
         let s = scenario(path);
         let mut sim = Simulator::new();
         let mut rec = Recorder::new(false, false);

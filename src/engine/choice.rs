@@ -152,8 +152,9 @@ pub fn choose(world: &mut World, rng: &mut impl Rng, s: &Scratch) {
     }
     for &(i, j) in &s.choosers {
         let u = utilities(world, s, i, j);
-        let a =
-            if s.attacked[i * n + j] { ATTACK } else { sample(&u, world.params.rationality, rng.random()) };
+        // Draw even when an event forces the action, so staged attacks do not shift the stream.
+        let drawn = sample(&u, world.params.rationality, rng.random());
+        let a = if s.attacked[i * n + j] { ATTACK } else { drawn };
         let v = &mut world.views[i * n + j];
         v.action = ACTION_LEVELS[a as usize];
         v.action_index = a;

@@ -32,17 +32,20 @@ pub fn fire_due(
     rec: &mut Recorder,
 ) {
     let schedule = &setup.schedule;
+    let mut fired = false;
     while let Some(event) = schedule.events.get(cursor.next_event).filter(|e| e.month <= t) {
-        let stages_before = tracked_stages(world, setup);
+        scratch.tracked_stages.clear();
+        scratch.tracked_stages.extend(setup.tracked.iter().map(|tr| world.pairs[tr.pair].stage));
         apply_effects(world, &event.effects);
         if !event.quiet {
             rec.note(t, Happening::Event(cursor.next_event));
         }
-        note_scripted_stage_changes(world, setup, t, stages_before, rec);
+        note_scripted_stage_changes(world, setup, t, &scratch.tracked_stages, rec);
         for a in &event.attacks {
             groups::apply_attack(world, scratch, a.by, a.on, a.severity, t, rec);
         }
         cursor.next_event += 1;
+        fired = true;
     }
     for (k, p) in schedule.processes.iter().enumerate() {
         if (p.from..=p.until).contains(&t) {
@@ -52,6 +55,7 @@ pub fn fire_due(
             if u < p.probability {
                 apply_effects(world, &p.effects);
                 rec.note(t, Happening::Process(k));
+                fired = true;
             }
         }
     }
@@ -64,28 +68,16 @@ pub fn fire_due(
                 world.factions[f].target = share;
             }
             rec.note(t, Happening::Election(k));
+            fired = true;
         }
     }
-}
-
-const MAX_TRACKED_NOTED: usize = 8;
-
-fn tracked_stages(world: &World, setup: &Setup) -> [u8; MAX_TRACKED_NOTED] {
-    let mut out = [0; MAX_TRACKED_NOTED];
-    for (o, t) in out.iter_mut().zip(&setup.tracked) {
-        *o = world.pairs[t.pair].stage;
+    if fired {
+        world.normalize_factions();
     }
-    out
 }
 
 /// Logs stage changes an event forced on tracked dyads, so timelines show them.
-fn note_scripted_stage_changes(
-    world: &World,
-    setup: &Setup,
-    t: u32,
-    before: [u8; MAX_TRACKED_NOTED],
-    rec: &mut Recorder,
-) {
+fn note_scripted_stage_changes(world: &World, setup: &Setup, t: u32, before: &[u8], rec: &mut Recorder) {
     for (b, tr) in before.iter().zip(&setup.tracked) {
         let now = world.pairs[tr.pair].stage;
         if now != *b {

@@ -25,34 +25,37 @@ pub fn move_stages(world: &mut World, t: u32, rng: &mut impl Rng, s: &mut Scratc
         // One draw per pair and month whatever happens, for stream stability.
         let draw: f64 = rng.random();
         let from = world.pairs[p].stage;
-        let cause = decide(world, s, p, draw);
-        let pair = &mut world.pairs[p];
-        match cause {
-            None => {
-                pair.months_at_stage += 1.0;
-                continue;
-            }
-            Some(Cause::StepUp) => {
-                pair.stage += 1;
-                s.signal[a] += 1.0;
-                s.signal[b] += 1.0;
-            }
-            Some(Cause::Attack) => {
-                pair.stage = 0;
-                s.signal[a] -= 1.0;
-                s.signal[b] -= 1.0;
-            }
-            Some(cause) => {
-                pair.stage -= 1;
-                if cause == Cause::Betrayal {
-                    s.signal[a] -= 1.0;
-                    s.signal[b] -= 1.0;
+        let Some(cause) = decide(world, s, p, draw) else {
+            world.pairs[p].months_at_stage += 1.0;
+            continue;
+        };
+        let to = match cause {
+            Cause::StepUp => from + 1,
+            Cause::Attack => 0,
+            _ => from - 1,
+        };
+        let delta = match cause {
+            Cause::StepUp => 1.0,
+            Cause::Attack | Cause::Betrayal => -1.0,
+            _ => 0.0,
+        };
+        s.signal[a] += delta;
+        s.signal[b] += delta;
+        if cause == Cause::Attack {
+            // A chosen attack leaves the same traces as a staged one.
+            let n = world.n();
+            for (by, on) in [(a, b), (b, a)] {
+                if world.views[by * n + on].action_index == ATTACK && !s.attacked[by * n + on] {
+                    world.views[on * n + by].attack_memory += 1.0;
+                    rec.note(t, Happening::Attack(by, on));
                 }
             }
         }
+        let pair = &mut world.pairs[p];
+        pair.stage = to;
         pair.months_at_stage = 0.0;
         pair.months_above = 0.0;
-        rec.note(t, Happening::Stage(p, from, pair.stage, cause.expect("a change has a cause")));
+        rec.note(t, Happening::Stage(p, from, to, cause));
     }
 }
 

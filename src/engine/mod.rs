@@ -186,6 +186,8 @@ pub struct Scratch {
     pub choosers: Vec<(usize, usize)>,
     /// Outcome being built.
     pub groups: Vec<GroupOutcome>,
+    /// Stages of the tracked dyads before an event, to log what it changed.
+    pub tracked_stages: Vec<u8>,
 }
 
 /// Runs worlds; owns the buffers so repeated runs do not allocate per tick.

@@ -225,6 +225,24 @@ impl World {
         self.groups.iter().find(|g| g.actor == i)
     }
 
+    /// Rescales each actor's faction influences and targets to sum to 1
+    /// (after events, elections or overrides changed some of them).
+    pub fn normalize_factions(&mut self) {
+        for actor in &self.actors {
+            let factions = &mut self.factions[actor.factions.clone()];
+            let influence: f64 = factions.iter().map(|f| f.influence).sum();
+            let target: f64 = factions.iter().map(|f| f.target).sum();
+            for f in factions.iter_mut() {
+                if influence > 0.0 {
+                    f.influence /= influence;
+                }
+                if target > 0.0 {
+                    f.target /= target;
+                }
+            }
+        }
+    }
+
     /// Copies `template` into `self`, reusing this world's allocations.
     pub fn reset_from(&mut self, template: &World) {
         self.actors.clone_from(&template.actors);

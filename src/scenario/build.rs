@@ -159,20 +159,7 @@ fn raw_scenario_present(_at: &KeyPath, p: &Problems) -> bool {
 
 /// Normalises faction shares and records where each armed group's parent started.
 pub fn finish(world: &mut World) {
-    for a in 0..world.n() {
-        let range = world.actors[a].factions.clone();
-        let factions = &mut world.factions[range];
-        let influence: f64 = factions.iter().map(|f| f.influence).sum();
-        let target: f64 = factions.iter().map(|f| f.target).sum();
-        for f in factions {
-            if influence > 0.0 {
-                f.influence /= influence;
-            }
-            if target > 0.0 {
-                f.target /= target;
-            }
-        }
-    }
+    world.normalize_factions();
     for g in 0..world.groups.len() {
         if let Some(parent) = world.groups[g].parent {
             world.groups[g].parent_pragmatism_start = world.pragmatism(parent);

@@ -346,7 +346,11 @@ mod tests {
             "{}",
             got[4]
         );
-        assert!(got[5].starts_with("10:2: wat: unknown key `wat`") && !got[5].contains("did you mean"), "{}", got[5]);
+        assert!(
+            got[5].starts_with("10:2: wat: unknown key `wat`") && !got[5].contains("did you mean"),
+            "{}",
+            got[5]
+        );
     }
 
     #[test]

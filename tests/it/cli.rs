@@ -94,7 +94,10 @@ fn runs_csv_has_one_row_per_run_and_dyad_with_dates_beside_months() {
             let month = &row[t.col(&format!("stage_{stage}_month"))];
             let date = &row[t.col(&format!("stage_{stage}_date"))];
             if stage > max_stage {
-                assert!(month.is_empty() && date.is_empty(), "stage {stage} never reached: empty cells, got {row:?}");
+                assert!(
+                    month.is_empty() && date.is_empty(),
+                    "stage {stage} never reached: empty cells, got {row:?}"
+                );
                 never += 1;
                 continue;
             }
@@ -138,7 +141,9 @@ fn timeseries_summary_has_a_row_per_variant_and_month() {
     let w = run_vietnam(&["-n", "10", "--timeseries", "summary"]);
     let text = w.read("out/timeseries.csv");
     assert!(
-        text.starts_with("scenario,variant,dyad,month,date,runs,stage_mean,stage_p10,stage_median,stage_p90,"),
+        text.starts_with(
+            "scenario,variant,dyad,month,date,runs,stage_mean,stage_p10,stage_median,stage_p90,"
+        ),
         "timeseries.csv header: {}",
         text.lines().next().unwrap_or_default()
     );
@@ -309,7 +314,11 @@ fn params_lists_every_key() {
     let w = Workdir::new();
     let out = w.run(&["params"]).ok();
     for spec in detente::model::PARAM_SPECS {
-        assert!(out.stdout.contains(&format!("params.{} ", spec.key)), "`params` misses {}:\n{out}", spec.key);
+        assert!(
+            out.stdout.contains(&format!("params.{} ", spec.key)),
+            "`params` misses {}:\n{out}",
+            spec.key
+        );
     }
     let md = w.run(&["params", "--markdown"]).ok();
     assert!(md.stdout.starts_with("| key | default |"), "{md}");

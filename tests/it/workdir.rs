@@ -100,7 +100,10 @@ impl Workdir {
     pub fn run<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_detente"));
         cmd.args(args).current_dir(self.path());
-        let shown = format!("detente {}", args.iter().map(|a| a.as_ref().to_string_lossy()).collect::<Vec<_>>().join(" "));
+        let shown = format!(
+            "detente {}",
+            args.iter().map(|a| a.as_ref().to_string_lossy()).collect::<Vec<_>>().join(" ")
+        );
         let out = cmd.output().unwrap_or_else(|e| panic!("cannot start `{shown}`: {e}"));
         let output = Output {
             command: shown,
@@ -178,9 +181,8 @@ pub fn check_golden(path: &Path, actual: &str) {
         eprintln!("updated {}", path.display());
         return;
     }
-    let expected = std::fs::read_to_string(path).unwrap_or_else(|e| {
-        panic!("{}: {e}; run `UPDATE_EXPECT=1 cargo test` to create it", path.display())
-    });
+    let expected = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run `UPDATE_EXPECT=1 cargo test` to create it", path.display()));
     if expected != actual {
         panic!(
             "{} differs from the output (- expected, + actual):\n{}\n\
@@ -230,7 +232,8 @@ pub fn diff(a: &str, b: &str) -> String {
             i += 1;
         }
     }
-    let near_change = |k: usize| ops[k.saturating_sub(2)..(k + 3).min(ops.len())].iter().any(|(c, _)| *c != ' ');
+    let near_change =
+        |k: usize| ops[k.saturating_sub(2)..(k + 3).min(ops.len())].iter().any(|(c, _)| *c != ' ');
     let mut out = String::new();
     let mut skipped = false;
     for (k, (c, line)) in ops.iter().enumerate() {
