@@ -190,9 +190,11 @@ fn print_table(jobs: &[(CompareKey, JobComparison)]) {
             );
         }
         println!(
-            "  area between paths (stage-years) median {}, final stage matches in {} of runs, window {} months",
+            "  area between paths (stage-years) median {}, final stage matches in {} of runs, \
+             identical path in {}, window {} months",
             s.area_stage_years[1].map_or("-".into(), |a| format!("{a:.1}")),
             pct(s.share_final_match),
+            pct(s.share_identical),
             s.window_months
         );
     }

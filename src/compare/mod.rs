@@ -57,6 +57,8 @@ pub struct ComparisonSummary {
     pub area_stage_years: [Option<f64>; 3],
     /// Share of runs whose final stage matches the reference at the window's end.
     pub share_final_match: Option<f64>,
+    /// Share of runs whose path equals the reference in every month of the window.
+    pub share_identical: Option<f64>,
     /// Months in the comparison window.
     pub window_months: usize,
 }
@@ -97,6 +99,10 @@ impl JobComparison {
             stages,
             area_stage_years: quantiles(self.runs.iter().map(|(_, _, d)| d.area_stage_years).collect()),
             share_final_match: share(matches.iter().filter(|m| **m).count(), matches.len()),
+            share_identical: share(
+                self.runs.iter().filter(|(_, _, d)| d.window_months > 0 && d.max_abs_stage_gap == 0).count(),
+                n,
+            ),
             window_months: self.runs.first().map_or(0, |(_, _, d)| d.window_months),
         }
     }

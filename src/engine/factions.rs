@@ -41,3 +41,54 @@ pub fn update(world: &mut World, rng: &mut impl Rng, s: &Scratch) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::testworld::two_states;
+    use crate::model::Faction;
+    use rand::SeedableRng;
+
+    fn split_world() -> World {
+        let mut w = two_states();
+        w.factions = vec![
+            Faction { id: "reformers".into(), pragmatism: 0.8, influence: 0.3, target: 0.6 },
+            Faction { id: "conservatives".into(), pragmatism: 0.2, influence: 0.7, target: 0.4 },
+            Faction { id: "all".into(), pragmatism: 0.5, influence: 1.0, target: 1.0 },
+        ];
+        w.actors[0].factions = 0..2;
+        w.actors[1].factions = 2..3;
+        w.params.influence_noise = 0.0;
+        w.params.relax_rate = 0.1;
+        w
+    }
+
+    fn update_with(signal: f64) -> (f64, f64) {
+        let mut w = split_world();
+        let mut s = Scratch::default();
+        crate::engine::prepare(&w, &mut s);
+        crate::engine::threat::perceive(&w, &mut s);
+        s.signal[0] = signal;
+        update(&mut w, &mut rand_chacha::ChaCha8Rng::seed_from_u64(1), &s);
+        (w.factions[0].influence, w.factions[1].influence)
+    }
+
+    #[test]
+    fn influence_relaxes_toward_its_target() {
+        let (reformers, conservatives) = update_with(0.0);
+        assert!((reformers - 0.33).abs() < 1e-12);
+        assert!((conservatives - 0.67).abs() < 1e-12);
+    }
+
+    #[test]
+    fn success_favours_the_pragmatic_and_betrayal_the_hardline() {
+        let p = crate::model::Params::default();
+        // Mean pragmatism 0.3 * 0.8 + 0.7 * 0.2 = 0.38.
+        let up = 0.33 + p.stage_up_shift * 0.3 * (0.8 - 0.38);
+        let down_other = 0.67 + p.stage_up_shift * 0.7 * (0.2 - 0.38);
+        let (reformers, _) = update_with(1.0);
+        assert!((reformers - up / (up + down_other)).abs() < 1e-12);
+        let (after_betrayal, _) = update_with(-1.0);
+        assert!(after_betrayal < 0.33 && reformers > 0.33);
+    }
+}

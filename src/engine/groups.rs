@@ -167,3 +167,37 @@ mod tests {
         assert_eq!(pick(&[0.0, 0.0], 0.1), None);
     }
 }
+
+#[cfg(test)]
+mod growth_tests {
+    use super::*;
+    use crate::engine::testworld::states_and_group;
+
+    fn grown(allied: bool) -> f64 {
+        let mut w = states_and_group(0.5);
+        let n = w.n();
+        w.views[2].action = -0.6;
+        w.views[n + 2].action = 0.0;
+        w.pairs[0].stage = if allied { 3 } else { 2 };
+        let mut s = Scratch::default();
+        crate::engine::prepare(&w, &mut s);
+        crate::engine::threat::perceive(&w, &mut s);
+        grow(&mut w, &mut s);
+        w.groups[0].strength
+    }
+
+    #[test]
+    fn recruitment_minus_attrition_by_hand() {
+        let p = crate::model::Params::default();
+        // Recruit 0.1 * 0.5 * (1 - 0.5); effort = reach 0.5 * capability 1 * hostility 0.6.
+        let expected = 0.5 + 0.025 - p.attrition * 0.5 * 0.3;
+        assert!((grown(false) - expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn cooperating_enemies_multiply_attrition() {
+        let p = crate::model::Params::default();
+        let expected = 0.5 + 0.025 - p.attrition * 0.5 * 0.3 * (1.0 + p.cooperation_multiplier);
+        assert!((grown(true) - expected).abs() < 1e-12);
+    }
+}

@@ -120,3 +120,107 @@ pub fn gatekeeper(world: &World, p: usize) -> usize {
 fn logistic(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::testworld::two_states;
+    use crate::engine::{prepare, threat, Fired};
+    use rand::SeedableRng;
+
+    /// Runs one ladder step with a fixed draw sequence; returns the new stage and the log.
+    fn step(w: &mut World) -> (u8, Vec<Fired>) {
+        let mut s = Scratch::default();
+        prepare(w, &mut s);
+        threat::perceive(w, &mut s);
+        let mut rec = Recorder::new(false, true);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        move_stages(w, 1, &mut rng, &mut s, &mut rec);
+        (w.pairs[0].stage, rec.fired.unwrap_or_default())
+    }
+
+    fn at_stage(stage: u8, months_at_stage: f64, trust: f64) -> World {
+        let mut w = two_states();
+        w.pairs[0].stage = stage;
+        w.pairs[0].months_at_stage = months_at_stage;
+        for v in [(0, 1), (1, 0)] {
+            let k = w.view_index(v.0, v.1);
+            w.views[k].trust = trust;
+            w.views[k].action_index = 3;
+        }
+        w
+    }
+
+    #[test]
+    fn a_direct_attack_sends_the_pair_to_war_and_leaves_traces() {
+        let mut w = at_stage(4, 50.0, 0.5);
+        w.views[1].action_index = ATTACK;
+        let (stage, log) = step(&mut w);
+        assert_eq!(stage, 0);
+        assert_eq!(w.views[w.view_index(1, 0)].attack_memory, 1.0);
+        assert!(log.iter().any(|f| f.what == Happening::Stage(0, 4, 0, Cause::Attack)));
+        assert!(log.iter().any(|f| f.what == Happening::Attack(0, 1)));
+    }
+
+    #[test]
+    fn sustained_betrayal_drops_one_rung_but_not_during_the_cooldown_or_below_one() {
+        let mut w = at_stage(3, 10.0, 0.5);
+        w.views[1].bad_surprise = 0.5;
+        assert_eq!(step(&mut w).0, 2);
+        let mut early = at_stage(3, 2.0, 0.5);
+        early.views[1].bad_surprise = 0.5;
+        assert_eq!(step(&mut early).0, 3, "no drop before the cooldown");
+        let mut floor = at_stage(1, 10.0, 0.5);
+        floor.views[1].bad_surprise = 0.5;
+        assert_eq!(step(&mut floor).0, 1, "betrayal never drops below rung 1");
+    }
+
+    #[test]
+    fn low_trust_drops_only_below_the_hysteresis_margin() {
+        // Rung 3 threshold 0.14, margin 0.10: trust 0.05 holds, 0.03 falls.
+        assert_eq!(step(&mut at_stage(3, 10.0, 0.05)).0, 3);
+        assert_eq!(step(&mut at_stage(3, 10.0, 0.03)).0, 2);
+    }
+
+    fn ready_to_step(months_above: f64) -> World {
+        let mut w = at_stage(2, 100.0, 0.5);
+        w.pairs[0].months_above = months_above;
+        w.params.step_rate = 1.0;
+        w.params.gate_sharpness = 100.0;
+        // Rung 3 delivers the shared issue: worth 1 to the gatekeeper.
+        w.views[1].issue = 1.0;
+        w
+    }
+
+    #[test]
+    fn a_step_up_needs_trust_held_for_months_above() {
+        let mut w = ready_to_step(0.0);
+        assert_eq!(step(&mut w).0, 2);
+        assert_eq!(w.pairs[0].months_above, 1.0, "the counter grows while trust holds");
+        let mut w = ready_to_step(w.params.months_above - 1.0);
+        let (stage, log) = step(&mut w);
+        assert_eq!(stage, 3);
+        assert!(log.iter().any(|f| f.what == Happening::Stage(0, 2, 3, Cause::StepUp)));
+    }
+
+    #[test]
+    fn the_gatekeepers_consent_is_a_hard_gate() {
+        let mut w = ready_to_step(100.0);
+        w.views[1].issue = 0.0;
+        w.pairs[0].values_distance = 1.0;
+        let mut s = Scratch::default();
+        prepare(&w, &mut s);
+        threat::perceive(&w, &mut s);
+        assert!(consent(&w, &s, 0) < 0.0);
+        assert_eq!(step(&mut w).0, 2);
+    }
+
+    #[test]
+    fn the_stronger_side_holds_the_gate_unless_set() {
+        let mut w = two_states();
+        w.capability = vec![0.2, 0.9];
+        assert_eq!(gatekeeper(&w, 0), 1);
+        w.pairs[0].gatekeeper = Some(0);
+        assert_eq!(gatekeeper(&w, 0), 0);
+    }
+}

@@ -50,3 +50,33 @@ pub fn states(n: usize) -> World {
         params: Params::default(),
     }
 }
+
+/// Two states and one armed group (index 2) targeting both, with the given strength.
+pub fn states_and_group(strength: f64) -> World {
+    let mut w = states(3);
+    w.actors[2].kind = ActorKind::ArmedGroup;
+    w.actors[2].id = "g".into();
+    for (i, j) in [(0, 2), (1, 2)] {
+        let p = w.pair_index(i, j);
+        w.pairs[p].mode = PairMode::Scripted;
+        w.pairs[p].stage = 0;
+        let n = w.n();
+        w.views[i * n + j].hostility = 1.0;
+        w.views[i * n + j].reach = 0.5;
+        w.views[j * n + i].hostility = 1.0;
+    }
+    w.groups.push(crate::model::Group {
+        actor: 2,
+        strength,
+        capacity: 1.0,
+        recruitment: 0.1,
+        lethality: 1.0,
+        attack_rate: 0.0,
+        attack_exponent: 1.0,
+        attack_severity: 1.0,
+        parent: None,
+        parent_pragmatism_start: 0.5,
+        targets: vec![1.0, 1.0, 0.0],
+    });
+    w
+}

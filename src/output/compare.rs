@@ -54,7 +54,7 @@ pub fn write(dir: &Path, jobs: &[(CompareKey, JobComparison)]) -> Result<Vec<Pat
     for q in QNAMES {
         h.push(format!("area_stage_years_{q}"));
     }
-    h.extend(["share_final_stage_match", "window_months"].map(String::from));
+    h.extend(["share_final_stage_match", "share_identical_path", "window_months"].map(String::from));
     let mut summary = CsvFile::create(&dir.join("compare_summary.csv"), &h)?;
 
     let keys = |f: &mut CsvFile, k: &CompareKey| {
@@ -94,7 +94,7 @@ pub fn write(dir: &Path, jobs: &[(CompareKey, JobComparison)]) -> Result<Vec<Pat
         for x in s.area_stage_years {
             summary.opt_num(x);
         }
-        summary.opt_num(s.share_final_match).int(s.window_months);
+        summary.opt_num(s.share_final_match).opt_num(s.share_identical).int(s.window_months);
         summary.end_row()?;
     }
     debug_assert_eq!(QUANTILES.len(), QNAMES.len());

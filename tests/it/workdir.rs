@@ -224,12 +224,12 @@ pub fn diff(a: &str, b: &str) -> String {
             ops.push((' ', x[i]));
             i += 1;
             j += 1;
-        } else if j < y.len() && (i == x.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            ops.push(('+', y[j]));
-            j += 1;
-        } else {
+        } else if i < x.len() && (j == y.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
             ops.push(('-', x[i]));
             i += 1;
+        } else {
+            ops.push(('+', y[j]));
+            j += 1;
         }
     }
     let near_change =
