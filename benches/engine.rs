@@ -19,17 +19,18 @@ fn scenario(path: &str) -> Scenario {
 fn tick(c: &mut Criterion) {
     let s = scenario("scenarios/afghanistan/baseline.toml");
     let setup = &s.base;
-    let mut sim = Simulator::new();
-    let mut rec = Recorder::new(false, false);
     c.bench_function("tick/afghanistan", |b| {
         b.iter_batched_ref(
             || {
+                let mut sim = Simulator::new();
+                let mut rec = Recorder::new(false, false);
                 sim.start(setup, 7, &mut rec);
                 for _ in 0..60 {
                     sim.step(setup, &mut rec);
                 }
+                (sim, rec)
             },
-            |_| sim.step(setup, &mut rec),
+            |(sim, rec)| sim.step(setup, rec),
             BatchSize::SmallInput,
         )
     });

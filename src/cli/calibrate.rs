@@ -13,7 +13,7 @@ use crate::calendar::Date;
 use crate::calibrate::{Calibration, Method};
 use crate::compare::{Alignment, CompareSpec};
 use crate::output::calibration::{summarise, write_best_fit, write_tables};
-use crate::output::manifest::{file_sha256, rfc3339, Manifest, ScenarioEntry};
+use crate::output::manifest::{file_sha256, Manifest, ScenarioEntry};
 use crate::scenario::{resolve_prior, CalibrationConfig, Prior};
 
 /// Arguments of `detente calibrate`.
@@ -151,12 +151,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     files.push(best);
     let elapsed = clock.elapsed().as_secs_f64();
     let runs = posterior.evaluations * replications;
-    Manifest {
-        tool: "detente".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        command: "calibrate".into(),
-        command_line: std::env::args().collect(),
-        scenarios: vec![ScenarioEntry {
+    Manifest::new(
+        "calibrate",
+        vec![ScenarioEntry {
             path: scenario.path.display().to_string(),
             name: scenario.name.clone(),
             sha256: scenario.sha256.clone(),
@@ -165,13 +162,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
             replications,
         }],
         threads,
-        started_utc: rfc3339(started),
-        finished_utc: rfc3339(SystemTime::now()),
-        elapsed_seconds: elapsed,
+        started,
+        elapsed,
         runs,
-        runs_per_second: runs as f64 / elapsed.max(1e-9),
-        files: files.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect(),
-        details: serde_json::json!({
+        &files,
+        serde_json::json!({
             "reference": reference_path.display().to_string(),
             "reference_sha256": file_sha256(&reference_path),
             "method": format!("{method:?}").to_lowercase(),
@@ -185,7 +180,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             "censor_penalty_months": censor,
             "priors": priors.iter().map(|p| serde_json::json!({"key": p.key, "low": p.low, "high": p.high})).collect::<Vec<_>>(),
         }),
-    }
+    )
     .write(&out)?;
     println!("{:<44} {:>10} {:>10} {:>10} {:>10}", "parameter", "prior", "p05", "median", "p95");
     for (p, s) in priors.iter().zip(&summary) {

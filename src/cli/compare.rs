@@ -13,7 +13,7 @@ use crate::batch::effective_threads;
 use crate::calendar::Date;
 use crate::compare::{run_and_compare, Alignment, CompareSpec, JobComparison};
 use crate::output::compare::{write, CompareKey};
-use crate::output::manifest::{rfc3339, Manifest};
+use crate::output::manifest::Manifest;
 use crate::reference::ReferencePath;
 
 /// Arguments of `detente compare`.
@@ -115,20 +115,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
     });
     let paths = write(&out, &keyed).with_context(|| format!("cannot write to {}", out.display()))?;
     let elapsed = clock.elapsed().as_secs_f64();
-    Manifest {
-        tool: "detente".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        command: "compare".into(),
-        command_line: std::env::args().collect(),
-        scenarios: plan.manifest_entries(),
+    Manifest::new(
+        "compare",
+        plan.manifest_entries(),
         threads,
-        started_utc: rfc3339(started),
-        finished_utc: rfc3339(SystemTime::now()),
-        elapsed_seconds: elapsed,
-        runs: total,
-        runs_per_second: total as f64 / elapsed.max(1e-9),
-        files: paths.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect(),
-        details: serde_json::json!({
+        started,
+        elapsed,
+        total,
+        &paths,
+        serde_json::json!({
             "reference": args.reference.display().to_string(),
             "reference_sha256": crate::output::manifest::file_sha256(&args.reference),
             "dyad": label,
@@ -136,7 +131,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             "stages": spec.stages,
             "censor_penalty_months": args.censor_penalty_months,
         }),
-    }
+    )
     .write(&out)?;
     print_table(&keyed);
     println!("results in {}", out.display());

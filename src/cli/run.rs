@@ -12,7 +12,7 @@ use crate::batch::aggregate::JobSummary;
 use crate::batch::{self, effective_threads, BatchError, Capture, Job};
 use crate::model::{Field, Setup};
 use crate::output::batch::{BatchWriter, JobInfo, Layout, Timeseries};
-use crate::output::manifest::{rfc3339, Manifest, ScenarioEntry};
+use crate::output::manifest::{Manifest, ScenarioEntry};
 use crate::scenario::{self, Scenario};
 
 /// Arguments of `detente run`.
@@ -133,25 +133,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let (summaries, paths) = writer.finish()?;
     remove_stale(&out, &paths)?;
     let elapsed = clock.elapsed().as_secs_f64();
-    let manifest = Manifest {
-        tool: "detente".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        command: "run".into(),
-        command_line: std::env::args().collect(),
-        scenarios: plan.manifest_entries(),
+    let manifest = Manifest::new(
+        "run",
+        plan.manifest_entries(),
         threads,
-        started_utc: rfc3339(started),
-        finished_utc: rfc3339(SystemTime::now()),
-        elapsed_seconds: elapsed,
-        runs: total,
-        runs_per_second: total as f64 / elapsed.max(1e-9),
-        files: paths.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect(),
-        details: serde_json::json!({
+        started,
+        elapsed,
+        total,
+        &paths,
+        serde_json::json!({
             "timeseries": format!("{:?}", args.timeseries).to_lowercase(),
             "events": args.events,
             "set": args.select.sets,
         }),
-    };
+    );
     manifest.write(&out)?;
     print_headlines(&plan, &summaries);
     println!("{total} runs in {elapsed:.1} s on {threads} thread(s); results in {}", out.display());

@@ -237,6 +237,9 @@ impl Simulator {
             None => self.world.insert(setup.world.clone()),
         };
         prepare(world, &mut self.scratch);
+        let mut cursor = events::Cursor::default();
+        events::fire_due(world, setup, 0, &mut cursor, &mut streams, &mut self.scratch, rec);
+        // The outcome starts from month 0 as it stands after month-0 events.
         let mut dyads: Vec<DyadOutcome> = setup
             .tracked
             .iter()
@@ -252,8 +255,6 @@ impl Simulator {
                 }
             })
             .collect();
-        let mut cursor = events::Cursor::default();
-        events::fire_due(world, setup, 0, &mut cursor, &mut streams, &mut self.scratch, rec);
         observe(world, setup, 0, &mut dyads, rec);
         self.state = Some(RunState { streams, cursor, dyads, month: 0 });
     }

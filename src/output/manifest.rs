@@ -62,6 +62,40 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// The manifest of a `command` that started at `started`, ran `runs`
+    /// simulations in `elapsed_seconds` and wrote `files`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        command: &str,
+        scenarios: Vec<ScenarioEntry>,
+        threads: usize,
+        started: SystemTime,
+        elapsed_seconds: f64,
+        runs: u64,
+        files: &[std::path::PathBuf],
+        details: serde_json::Value,
+    ) -> Manifest {
+        Manifest {
+            tool: "detente".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            command: command.into(),
+            command_line: std::env::args().collect(),
+            scenarios,
+            threads,
+            started_utc: rfc3339(started),
+            finished_utc: rfc3339(SystemTime::now()),
+            elapsed_seconds,
+            runs,
+            runs_per_second: runs as f64 / elapsed_seconds.max(1e-9),
+            files: files
+                .iter()
+                .filter_map(|p| p.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .collect(),
+            details,
+        }
+    }
+
     /// Writes the manifest to `dir/manifest.json` atomically.
     pub fn write(&self, dir: &Path) -> Result<(), OutputError> {
         let path = dir.join("manifest.json");

@@ -129,13 +129,23 @@ pub fn parse_all<T: DeserializeOwned>(source: &Source) -> (Option<T>, Vec<Locate
         let span = err.span().unwrap_or(0..0);
         let entry = find_entry(&text, &span);
         let key = entry.as_ref().map_or(String::new(), |e| e.path.to_string());
-        problems.push(Located { span: span.clone(), key, message: explain(err.message()) });
+        problems.push(Located { span: span.clone(), key, message: explain(&one_line(err.message())) });
         match entry {
             Some(e) => blank(&mut text, e.range, e.inline),
             None => break,
         }
     }
     (None, problems)
+}
+
+/// The parser's message on one line; an empty one (a file cut short) gets a plain explanation.
+fn one_line(message: &str) -> String {
+    let text = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        "incomplete TOML here: expected a value (is the file cut short?)".to_string()
+    } else {
+        text
+    }
 }
 
 /// Adds a "did you mean" hint to serde's unknown-field message.

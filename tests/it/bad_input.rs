@@ -186,7 +186,6 @@ fn missing_file_exits_2() {
 }
 
 #[test]
-#[ignore = "bug: a file that ends right after `key =` (e.g. a truncated save) gives a diagnostic with an empty message, `f.toml:3:6: (file): `"]
 fn a_file_cut_after_an_equals_sign_gets_a_message() {
     let w = Workdir::new();
     w.write("cut.toml", "[scenario]\nname = \"x\"\nend =");

@@ -393,8 +393,6 @@ fn afghanistan_runs_when_present() {
 }
 
 #[test]
-#[ignore = "bug: with an event in the start month that lowers a tracked stage, runs.csv reports max_stage = the \
-            pre-event stage while stage_k_month for that stage is empty (never reached)"]
 fn runs_csv_max_stage_agrees_with_stage_months_when_an_event_fires_in_the_start_month() {
     let w = Workdir::new();
     let tiny = std::fs::read_to_string(data("tiny.toml")).unwrap();

@@ -2,8 +2,11 @@
 //! single-binary layout). `workdir` holds the helpers.
 
 mod bad_input;
+mod calibrate;
 mod cli;
 mod determinism;
+mod docs;
 mod golden;
 mod props;
+mod reference_cli;
 mod workdir;
