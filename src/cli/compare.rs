@@ -19,7 +19,8 @@ use crate::reference::ReferencePath;
 /// Arguments of `detente compare`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Scenario file (TOML) to run and compare.
+    /// Scenario file (TOML) to run and compare, or a results folder written
+    /// with `--timeseries full` whose paths are compared as they are.
     pub scenario: PathBuf,
     /// Reference history (CSV: date,stage,event,note,source).
     #[arg(long, short = 'r')]
@@ -57,6 +58,9 @@ pub enum AlignArg {
 
 /// Runs `detente compare`.
 pub fn run(args: Args) -> Result<ExitCode> {
+    if args.scenario.is_dir() {
+        return compare_folder(&args);
+    }
     let scenarios = load_all(std::slice::from_ref(&args.scenario))?;
     let scenario = &scenarios[0];
     let reference = load_reference(&args.reference, scenario.base.world.ladder.len())?;
@@ -193,4 +197,72 @@ fn print_table(jobs: &[(CompareKey, JobComparison)]) {
             s.window_months
         );
     }
+}
+
+/// `detente compare RESULTS_DIR`: compares the stored paths of a finished batch.
+fn compare_folder(args: &Args) -> Result<ExitCode> {
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let source = args.scenario.join("timeseries.csv");
+    let dyad = args.dyad.as_deref().context("comparing a results folder needs --dyad a-b")?;
+    let paths = crate::compare::read_full_timeseries(&source, dyad).map_err(|e| anyhow::anyhow!(e))?;
+    let reference = load_reference(&args.reference, crate::model::MAX_RUNGS)?;
+    let alignment = match args.align {
+        AlignArg::Calendar => Alignment::Calendar,
+        AlignArg::Origin => Alignment::Origin {
+            reference_origin: match &args.origin {
+                Some(t) => Date::parse(t).map_err(|e| anyhow::anyhow!("--origin: {e}"))?,
+                None => reference.origin(),
+            },
+        },
+    };
+    let mut spec = CompareSpec::new(&reference, alignment, args.censor_penalty_months);
+    if !args.stages.is_empty() {
+        spec.stages = args.stages.clone();
+    }
+    let alignment_label = match alignment {
+        Alignment::Calendar => "calendar".to_string(),
+        Alignment::Origin { reference_origin } => format!("origin:{reference_origin}"),
+    };
+    let mut keyed: Vec<(CompareKey, JobComparison)> = Vec::new();
+    for p in &paths {
+        let d = spec.distance(crate::compare::SimPath { start: p.start, stages: &p.stages });
+        let new_job = keyed.last().is_none_or(|(k, _)| k.scenario != p.scenario || k.variant != p.variant);
+        if new_job {
+            let key = CompareKey {
+                scenario: p.scenario.clone(),
+                variant: p.variant.clone(),
+                dyad: dyad.to_string(),
+                reference: reference.name.clone(),
+                alignment: alignment_label.clone(),
+            };
+            keyed.push((key, JobComparison { runs: Vec::new(), stages: spec.stages.clone() }));
+        }
+        keyed.last_mut().expect("a job was pushed").1.runs.push((p.replicate, p.seed, d));
+    }
+    let out = args.out.clone().unwrap_or_else(|| args.scenario.join(format!("compare-{}", reference.name)));
+    let files = write(&out, &keyed).with_context(|| format!("cannot write to {}", out.display()))?;
+    Manifest::new(
+        "compare",
+        Vec::new(),
+        0,
+        started,
+        clock.elapsed().as_secs_f64(),
+        paths.len() as u64,
+        &files,
+        serde_json::json!({
+            "source": source.display().to_string(),
+            "source_sha256": crate::output::manifest::file_sha256(&source),
+            "reference": args.reference.display().to_string(),
+            "reference_sha256": crate::output::manifest::file_sha256(&args.reference),
+            "dyad": dyad,
+            "alignment": alignment_label,
+            "stages": spec.stages,
+            "censor_penalty_months": args.censor_penalty_months,
+        }),
+    )
+    .write(&out)?;
+    print_table(&keyed);
+    println!("results in {}", out.display());
+    Ok(ExitCode::SUCCESS)
 }

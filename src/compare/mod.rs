@@ -171,3 +171,87 @@ pub fn stage_path(series: &[crate::engine::TickRecord], dyad: usize, out: &mut V
     out.clear();
     out.extend(series.iter().filter(|r| r.dyad as usize == dyad).map(|r| r.stage));
 }
+
+/// One run's path of one dyad, read back from a results folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredPath {
+    /// Scenario name.
+    pub scenario: String,
+    /// Variant name.
+    pub variant: String,
+    /// Replicate index.
+    pub replicate: u64,
+    /// Run seed.
+    pub seed: u64,
+    /// Calendar month of month 0.
+    pub start: crate::calendar::YearMonth,
+    /// Stage per month.
+    pub stages: Vec<u8>,
+}
+
+/// Reads the paths of dyad `dyad` from a `timeseries.csv` written with
+/// `--timeseries full`, in file order. Errors name the file and line.
+pub fn read_full_timeseries(path: &std::path::Path, dyad: &str) -> Result<Vec<StoredPath>, String> {
+    let at = |line: u64, what: String| format!("{}:{line}: {what}", path.display());
+    let mut reader = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let headers = reader.headers().map_err(|e| at(1, e.to_string()))?.clone();
+    let column = |name: &str| {
+        headers.iter().position(|h| h == name).ok_or_else(|| {
+            at(
+                1,
+                format!("missing column `{name}`: expected a timeseries.csv written with --timeseries full"),
+            )
+        })
+    };
+    let cols = ["scenario", "variant", "replicate", "run_seed", "dyad", "month", "date", "stage"]
+        .iter()
+        .map(|c| column(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out: Vec<StoredPath> = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| at(e.position().map_or(0, |p| p.line()), e.to_string()))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let field = |k: usize| record.get(cols[k]).unwrap_or("");
+        if field(4) != dyad {
+            continue;
+        }
+        let number = |k: usize, name: &str| {
+            field(k)
+                .parse::<u64>()
+                .map_err(|_| at(line, format!("{name}: expected a whole number, got {:?}", field(k))))
+        };
+        let (replicate, seed, month, stage) =
+            (number(2, "replicate")?, number(3, "run_seed")?, number(5, "month")?, number(7, "stage")?);
+        let stage = u8::try_from(stage).map_err(|_| at(line, format!("stage: {stage} is not a rung")))?;
+        let same_run = out.last().is_some_and(|p| {
+            p.replicate == replicate && p.seed == seed && p.scenario == field(0) && p.variant == field(1)
+        });
+        if !same_run {
+            if month != 0 {
+                return Err(at(line, format!("month: a run's rows must start at month 0, got {month}")));
+            }
+            let start =
+                crate::calendar::YearMonth::parse(field(6)).map_err(|e| at(line, format!("date: {e}")))?;
+            out.push(StoredPath {
+                scenario: field(0).to_string(),
+                variant: field(1).to_string(),
+                replicate,
+                seed,
+                start,
+                stages: Vec::new(),
+            });
+        }
+        let run = out.last_mut().expect("a run was just pushed");
+        if month as usize != run.stages.len() {
+            return Err(at(
+                line,
+                format!("month: expected {} (months in order), got {month}", run.stages.len()),
+            ));
+        }
+        run.stages.push(stage);
+    }
+    if out.is_empty() {
+        return Err(format!("{}: no rows for dyad `{dyad}`", path.display()));
+    }
+    Ok(out)
+}

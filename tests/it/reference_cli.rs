@@ -162,3 +162,49 @@ fn calibrate_rejects_bad_priors() {
         assert!(o.stderr.contains("--prior"), "{prior}: {}", o.stderr);
     }
 }
+
+#[test]
+fn a_results_folder_compares_like_the_scenario_run_on_the_fly() {
+    let wd = Workdir::new();
+    let scenario = root("scenarios/vietnam/us_vietnam_1975.toml");
+    let reference = root("scenarios/reference/us_vietnam.csv");
+    let batch = wd.path().join("batch");
+    let o = wd.run(&["run", &scenario, "-n", "12", "--timeseries", "full", "--out", batch.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let from_folder = wd.path().join("a");
+    let o = wd.run(&[
+        "compare",
+        batch.to_str().unwrap(),
+        "--dyad",
+        "us-vietnam",
+        "-r",
+        &reference,
+        "--out",
+        from_folder.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let on_the_fly = wd.path().join("b");
+    let o =
+        wd.run(&["compare", &scenario, "-n", "12", "-r", &reference, "--out", on_the_fly.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    for file in ["compare_runs.csv", "compare_summary.csv"] {
+        let a = std::fs::read(from_folder.join(file)).unwrap();
+        let b = std::fs::read(on_the_fly.join(file)).unwrap();
+        assert!(a == b, "{file} differs between a results folder and a run on the fly");
+    }
+    let summary_only = wd.path().join("s");
+    let o = wd.run(&[
+        "run",
+        &scenario,
+        "-n",
+        "2",
+        "--timeseries",
+        "summary",
+        "--out",
+        summary_only.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, Some(0));
+    let o = wd.run(&["compare", summary_only.to_str().unwrap(), "--dyad", "us-vietnam", "-r", &reference]);
+    assert_eq!(o.code, Some(2));
+    assert!(o.stderr.contains("timeseries.csv:1:") && o.stderr.contains("--timeseries full"), "{}", o.stderr);
+}
