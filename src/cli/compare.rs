@@ -64,24 +64,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let scenarios = load_all(std::slice::from_ref(&args.scenario))?;
     let scenario = &scenarios[0];
     let reference = load_reference(&args.reference, scenario.base.world.ladder.len())?;
-    let alignment = match args.align {
-        AlignArg::Calendar => Alignment::Calendar,
-        AlignArg::Origin => {
-            let origin = match &args.origin {
-                Some(text) => Date::parse(text).map_err(|e| anyhow::anyhow!("--origin: {e}"))?,
-                None => reference.origin(),
-            };
-            Alignment::Origin { reference_origin: origin }
-        }
-    };
-    let mut spec = CompareSpec::new(&reference, alignment, args.censor_penalty_months);
-    if !args.stages.is_empty() {
-        let top = scenario.base.world.ladder.top();
-        if let Some(bad) = args.stages.iter().find(|s| **s > top) {
-            bail!("--stages: {bad} is not a rung of the ladder (0..{top})");
-        }
-        spec.stages = args.stages.clone();
-    }
+    let (spec, alignment_label) = build_spec(&args, &reference, scenario.base.world.ladder.top())?;
     let dyad = pick_dyad(scenario, args.dyad.as_deref())?;
     let plan = Plan::new(&scenarios, &args.select)?;
     let jobs = plan.jobs();
@@ -94,10 +77,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let dyads = vec![dyad; jobs.len()];
     let results = run_and_compare(&jobs, &dyads, &spec, threads, &stop, |n| bar.inc(n))?;
     bar.finish_and_clear();
-    let alignment_label = match alignment {
-        Alignment::Calendar => "calendar".to_string(),
-        Alignment::Origin { reference_origin } => format!("origin:{reference_origin}"),
-    };
     let label = &scenario.base.tracked[dyad].label;
     let keyed: Vec<(CompareKey, JobComparison)> = plan
         .entries
@@ -140,6 +119,31 @@ pub fn run(args: Args) -> Result<ExitCode> {
     print_table(&keyed);
     println!("results in {}", out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The comparison the arguments ask for, and its alignment label for the outputs.
+fn build_spec<'a>(args: &Args, reference: &'a ReferencePath, top: u8) -> Result<(CompareSpec<'a>, String)> {
+    let alignment = match args.align {
+        AlignArg::Calendar => Alignment::Calendar,
+        AlignArg::Origin => Alignment::Origin {
+            reference_origin: match &args.origin {
+                Some(text) => Date::parse(text).map_err(|e| anyhow::anyhow!("--origin: {e}"))?,
+                None => reference.origin(),
+            },
+        },
+    };
+    let mut spec = CompareSpec::new(reference, alignment, args.censor_penalty_months);
+    if !args.stages.is_empty() {
+        if let Some(bad) = args.stages.iter().find(|s| **s > top) {
+            bail!("--stages: {bad} is not a rung of the ladder (0..{top})");
+        }
+        spec.stages = args.stages.clone();
+    }
+    let label = match alignment {
+        Alignment::Calendar => "calendar".to_string(),
+        Alignment::Origin { reference_origin } => format!("origin:{reference_origin}"),
+    };
+    Ok((spec, label))
 }
 
 /// Loads a reference history, printing every problem on failure.
@@ -207,23 +211,7 @@ fn compare_folder(args: &Args) -> Result<ExitCode> {
     let dyad = args.dyad.as_deref().context("comparing a results folder needs --dyad a-b")?;
     let paths = crate::compare::read_full_timeseries(&source, dyad).map_err(|e| anyhow::anyhow!(e))?;
     let reference = load_reference(&args.reference, crate::model::MAX_RUNGS)?;
-    let alignment = match args.align {
-        AlignArg::Calendar => Alignment::Calendar,
-        AlignArg::Origin => Alignment::Origin {
-            reference_origin: match &args.origin {
-                Some(t) => Date::parse(t).map_err(|e| anyhow::anyhow!("--origin: {e}"))?,
-                None => reference.origin(),
-            },
-        },
-    };
-    let mut spec = CompareSpec::new(&reference, alignment, args.censor_penalty_months);
-    if !args.stages.is_empty() {
-        spec.stages = args.stages.clone();
-    }
-    let alignment_label = match alignment {
-        Alignment::Calendar => "calendar".to_string(),
-        Alignment::Origin { reference_origin } => format!("origin:{reference_origin}"),
-    };
+    let (spec, alignment_label) = build_spec(args, &reference, (crate::model::MAX_RUNGS - 1) as u8)?;
     let mut keyed: Vec<(CompareKey, JobComparison)> = Vec::new();
     for p in &paths {
         let d = spec.distance(crate::compare::SimPath { start: p.start, stages: &p.stages });
