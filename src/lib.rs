@@ -13,6 +13,7 @@ pub mod calibrate;
 pub mod cli;
 pub mod compare;
 pub mod engine;
+pub mod explore;
 pub mod model;
 pub mod output;
 pub mod reference;

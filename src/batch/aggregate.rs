@@ -1,12 +1,58 @@
 //! Aggregates across runs, folded in replicate order.
 //!
-//! Every accumulator here uses integer counts (histograms) or sums folded
-//! sequentially in run order, so results are identical whatever the thread
-//! count, and memory depends on the horizon, never on the number of runs.
-//! Quantiles from histograms use the nearest-rank rule on the binned values.
+//! Every accumulator here is made of integers: histogram counts, and sums of
+//! real values in fixed point ([`Fixed`]). Integer addition is associative,
+//! so a batch split into shards and merged gives the very same summaries as
+//! the whole batch, whatever the thread count; memory depends on the horizon,
+//! never on the number of runs. Quantiles from histograms use the
+//! nearest-rank rule on the binned values.
+
+use serde::{Deserialize, Serialize};
 
 use crate::engine::{DyadOutcome, RunOutcome, TickRecord};
 use crate::model::MAX_RUNGS;
+
+/// A sum of non-negative reals in fixed point (units of 1e-12), exact and
+/// associative where a float sum would depend on the order of addition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Fixed(#[serde(with = "u128_text")] u128);
+
+impl Fixed {
+    const SCALE: f64 = 1e12;
+
+    /// Adds `x` (clamped at 0, rounded to 1e-12).
+    pub fn add(&mut self, x: f64) {
+        self.0 += (x.max(0.0) * Self::SCALE).round() as u128;
+    }
+
+    /// Adds another sum.
+    pub fn absorb(&mut self, other: Fixed) {
+        self.0 += other.0;
+    }
+
+    /// The sum divided by `n` (0 when n = 0).
+    pub fn mean(self, n: u64) -> f64 {
+        if n == 0 {
+            0.0
+        } else {
+            self.0 as f64 / Self::SCALE / n as f64
+        }
+    }
+}
+
+/// JSON numbers cannot hold every u128: write them as decimal text.
+mod u128_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(x: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&x.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
 
 /// Nearest-rank quantile of a histogram: the smallest bin whose cumulative
 /// count reaches q * total (at least the first observation).
@@ -27,7 +73,7 @@ pub fn histogram_quantile(counts: &[u32], q: f64) -> Option<usize> {
 }
 
 /// Distribution of one tracked dyad's outcomes across the runs of one job.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DyadSummary {
     /// Runs folded in.
     pub runs: u64,
@@ -38,9 +84,9 @@ pub struct DyadSummary {
     /// Runs ending at each stage.
     pub final_stage: [u64; MAX_RUNGS],
     /// Sum of final trust a -> b.
-    pub trust_ab_sum: f64,
+    pub trust_ab_sum: Fixed,
     /// Sum of final trust b -> a.
-    pub trust_ba_sum: f64,
+    pub trust_ba_sum: Fixed,
 }
 
 impl DyadSummary {
@@ -51,8 +97,8 @@ impl DyadSummary {
             initial_stage: 0,
             reach: vec![vec![0; horizon as usize + 1]; rungs],
             final_stage: [0; MAX_RUNGS],
-            trust_ab_sum: 0.0,
-            trust_ba_sum: 0.0,
+            trust_ab_sum: Fixed::default(),
+            trust_ba_sum: Fixed::default(),
         }
     }
 
@@ -66,8 +112,24 @@ impl DyadSummary {
             }
         }
         self.final_stage[d.final_stage as usize] += 1;
-        self.trust_ab_sum += d.final_trust_ab;
-        self.trust_ba_sum += d.final_trust_ba;
+        self.trust_ab_sum.add(d.final_trust_ab);
+        self.trust_ba_sum.add(d.final_trust_ba);
+    }
+
+    /// Adds another summary of the same dyad (another shard of the runs).
+    pub fn absorb(&mut self, other: &DyadSummary) {
+        self.runs += other.runs;
+        self.initial_stage = other.initial_stage;
+        for (mine, theirs) in self.reach.iter_mut().zip(&other.reach) {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a += b;
+            }
+        }
+        for (a, b) in self.final_stage.iter_mut().zip(&other.final_stage) {
+            *a += b;
+        }
+        self.trust_ab_sum.absorb(other.trust_ab_sum);
+        self.trust_ba_sum.absorb(other.trust_ba_sum);
     }
 
     /// Share of runs that reached `stage` by month `month` (inclusive).
@@ -85,12 +147,12 @@ impl DyadSummary {
 }
 
 /// Per-month distributions of a tracked dyad across runs, as histograms.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeriesSummary {
     rungs: usize,
     /// Per month: stage counts (rungs), trust a->b (TRUST_BINS), trust b->a, net cooperation (COOP_BINS).
     counts: Vec<u32>,
-    stage_sum: Vec<f64>,
+    stage_sum: Vec<u64>,
 }
 
 /// Trust histogram resolution: bins of 0.001 over [0, 1].
@@ -127,7 +189,7 @@ impl SeriesSummary {
         SeriesSummary {
             rungs,
             counts: vec![0; months * (rungs + 2 * TRUST_BINS + COOP_BINS)],
-            stage_sum: vec![0.0; months],
+            stage_sum: vec![0; months],
         }
     }
 
@@ -140,7 +202,17 @@ impl SeriesSummary {
         self.counts[base + self.rungs + trust_bin(r.trust_ab)] += 1;
         self.counts[base + self.rungs + TRUST_BINS + trust_bin(r.trust_ba)] += 1;
         self.counts[base + self.rungs + 2 * TRUST_BINS + coop_bin] += 1;
-        self.stage_sum[r.month as usize] += r.stage as f64;
+        self.stage_sum[r.month as usize] += r.stage as u64;
+    }
+
+    /// Adds another summary of the same dyad.
+    pub fn absorb(&mut self, other: &SeriesSummary) {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        for (a, b) in self.stage_sum.iter_mut().zip(&other.stage_sum) {
+            *a += b;
+        }
     }
 
     /// Number of months covered.
@@ -163,7 +235,7 @@ impl SeriesSummary {
             BAND_QUANTILES.map(|p| histogram_quantile(h, p).map_or(f64::NAN, |b| b as f64 * scale + offset))
         };
         Some(MonthBands {
-            stage_mean: self.stage_sum[m] / n as f64,
+            stage_mean: self.stage_sum[m] as f64 / n as f64,
             stage: q(stage, 1.0, 0.0),
             trust_ab: q(ab, 0.001, 0.0),
             trust_ba: q(ba, 0.001, 0.0),
@@ -173,20 +245,20 @@ impl SeriesSummary {
 }
 
 /// Outcome totals of one armed group across runs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GroupSummary {
     /// Runs folded in.
     pub runs: u64,
     /// Sum of attacks.
-    pub attacks_sum: f64,
+    pub attacks_sum: u64,
     /// Sum of peak strengths.
-    pub peak_sum: f64,
+    pub peak_sum: Fixed,
     /// Sum of final strengths.
-    pub final_sum: f64,
+    pub final_sum: Fixed,
 }
 
 /// Everything aggregated for one job.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobSummary {
     /// One per tracked dyad.
     pub dyads: Vec<DyadSummary>,
@@ -217,14 +289,30 @@ impl JobSummary {
         }
         for (s, g) in self.groups.iter_mut().zip(&outcome.groups) {
             s.runs += 1;
-            s.attacks_sum += g.attacks as f64;
-            s.peak_sum += g.peak_strength;
-            s.final_sum += g.final_strength;
+            s.attacks_sum += g.attacks as u64;
+            s.peak_sum.add(g.peak_strength);
+            s.final_sum.add(g.final_strength);
         }
         if !self.series.is_empty() {
             for r in series {
                 self.series[r.dyad as usize].add(r);
             }
+        }
+    }
+
+    /// Adds the summary of another slice of the same job's runs.
+    pub fn absorb(&mut self, other: &JobSummary) {
+        for (a, b) in self.dyads.iter_mut().zip(&other.dyads) {
+            a.absorb(b);
+        }
+        for (a, b) in self.series.iter_mut().zip(&other.series) {
+            a.absorb(b);
+        }
+        for (a, b) in self.groups.iter_mut().zip(&other.groups) {
+            a.runs += b.runs;
+            a.attacks_sum += b.attacks_sum;
+            a.peak_sum.absorb(b.peak_sum);
+            a.final_sum.absorb(b.final_sum);
         }
     }
 }

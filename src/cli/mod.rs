@@ -7,9 +7,13 @@
 mod calibrate;
 mod common;
 mod compare;
+mod discover;
 mod list;
+mod merge;
 mod params;
 mod run;
+mod sensitivity;
+mod sweep;
 mod validate;
 
 use std::process::ExitCode;
@@ -37,8 +41,16 @@ enum Command {
     Validate(validate::Args),
     /// List the scenarios and variants found under a folder.
     List(list::Args),
+    /// Merge the shard folders of a batch run with `run --shard I/N`.
+    Merge(merge::Args),
     /// Print every mechanism parameter with its default, range, unit and meaning.
     Params(params::Args),
+    /// Run an experimental design over named key paths: points.csv, runs.csv.
+    Sweep(sweep::Args),
+    /// Rank the swept assumptions by their influence on key outcomes (Sobol or Morris).
+    Sensitivity(sensitivity::Args),
+    /// Find the parameter box where a yes/no outcome concentrates (PRIM).
+    Discover(discover::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -51,7 +63,11 @@ pub fn main() -> ExitCode {
         Some(Command::Compare(args)) => compare::run(args),
         Some(Command::Validate(args)) => validate::run(args),
         Some(Command::List(args)) => list::run(args),
+        Some(Command::Merge(args)) => merge::run(args),
         Some(Command::Params(args)) => params::run(args),
+        Some(Command::Sweep(args)) => sweep::run(args),
+        Some(Command::Sensitivity(args)) => sensitivity::run(args),
+        Some(Command::Discover(args)) => discover::run(args),
     };
     match result {
         Ok(code) => code,

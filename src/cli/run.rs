@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
@@ -11,8 +11,9 @@ use super::common::{load_all, progress, resolve_sets, scenario_files};
 use crate::batch::aggregate::JobSummary;
 use crate::batch::{self, effective_threads, BatchError, Capture, Job};
 use crate::model::{Field, Setup};
-use crate::output::batch::{BatchWriter, JobInfo, Layout, Timeseries};
+use crate::output::batch::{BatchWriter, Checkpoint, JobInfo, Layout, Role, Timeseries, CHECKPOINT};
 use crate::output::manifest::{Manifest, ScenarioEntry};
+use crate::output::read_json;
 use crate::scenario::{self, Scenario};
 
 /// Arguments of `detente run`.
@@ -32,10 +33,54 @@ pub struct Args {
     /// Write events.csv: every event, attack and stage change of every run.
     #[arg(long)]
     pub events: bool,
+    /// Run only slice I of N (0-based) of every job's replicates, for `detente merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+    /// Continue an interrupted batch in the same output folder from its checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    /// Seconds between checkpoints while running (0: after every chunk of runs).
+    #[arg(long, default_value_t = 10.0, hide = true)]
+    pub checkpoint_seconds: f64,
 }
 
+/// A slice `I/N` of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Shard {
+    /// Slice index, 0-based.
+    pub index: u64,
+    /// Number of slices.
+    pub count: u64,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let (i, n) = s.split_once('/').ok_or_else(|| format!("expected I/N such as 0/4, got {s:?}"))?;
+        let parse =
+            |x: &str| x.trim().parse::<u64>().map_err(|_| format!("expected I/N such as 0/4, got {s:?}"));
+        let (index, count) = (parse(i)?, parse(n)?);
+        if count == 0 || index >= count {
+            return Err(format!("expected 0 <= I < N, got {s:?}"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// This shard's replicates of a job of `replications`: a contiguous, balanced range.
+    pub fn range(self, replications: u64) -> (u64, u64) {
+        let at = |i: u64| (replications as u128 * i as u128 / self.count as u128) as u64;
+        (at(self.index), at(self.index + 1))
+    }
+}
+
+/// Set by SIGINT or SIGTERM; the batch stops at the next chunk boundary.
+static STOP: AtomicBool = AtomicBool::new(false);
+
 /// Which runs of a scenario: variants, replications, seed, overrides, threads.
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args, serde::Serialize, serde::Deserialize)]
 pub struct Select {
     /// Replications per variant (default: the file's [run] replications).
     #[arg(long, short = 'n')]
@@ -55,7 +100,7 @@ pub struct Select {
 }
 
 /// `--timeseries` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
 pub enum TimeseriesArg {
     /// No timeseries.csv.
     None,
@@ -92,48 +137,174 @@ pub fn default_batch() -> Result<ExitCode> {
         out: Some(PathBuf::from("results/default")),
         timeseries: TimeseriesArg::Summary,
         events: false,
+        shard: None,
+        resume: false,
+        checkpoint_seconds: 10.0,
     })
+}
+
+/// What identifies a batch: enough for `detente merge` to plan it again.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct BatchSpec {
+    /// Scenario files as given.
+    pub files: Vec<PathBuf>,
+    /// Selection options.
+    pub select: Select,
+    /// `--timeseries`.
+    pub timeseries: TimeseriesArg,
+    /// `--events`.
+    pub events: bool,
+}
+
+impl BatchSpec {
+    /// A fingerprint of the batch: tool version, each file's name and SHA-256,
+    /// and every option that changes the outputs (not threads, not the shard).
+    pub fn fingerprint(&self, scenarios: &[Scenario]) -> String {
+        use sha2::{Digest, Sha256};
+        let mut select = self.select.clone();
+        select.threads = 0;
+        let value = serde_json::json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "scenarios": scenarios.iter().map(|s| (&s.name, &s.sha256)).collect::<Vec<_>>(),
+            "select": select,
+            "timeseries": self.timeseries,
+            "events": self.events,
+        });
+        Sha256::digest(value.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 /// Runs `detente run`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let scenarios = load_all(&args.files)?;
-    let out = match &args.out {
-        Some(o) => o.clone(),
-        None if scenarios.len() == 1 => Path::new("results").join(&scenarios[0].name),
-        None => PathBuf::from("results/batch"),
+    let out = match (&args.out, args.shard) {
+        (Some(o), _) => o.clone(),
+        (None, shard) => {
+            let base = if scenarios.len() == 1 {
+                Path::new("results").join(&scenarios[0].name)
+            } else {
+                PathBuf::from("results/batch")
+            };
+            match shard {
+                Some(s) => base.join(format!("shard-{}", s.index)),
+                None => base,
+            }
+        }
+    };
+    let spec = BatchSpec {
+        files: args.files.clone(),
+        select: args.select.clone(),
+        timeseries: args.timeseries,
+        events: args.events,
+    };
+    let batch_fingerprint = spec.fingerprint(&scenarios);
+    let fingerprint = match args.shard {
+        Some(s) => format!("{batch_fingerprint}/shard-{}-of-{}", s.index, s.count),
+        None => batch_fingerprint.clone(),
     };
     let plan = Plan::new(&scenarios, &args.select)?;
-    let jobs = plan.jobs();
+    let mut jobs = plan.jobs();
+    if let Some(shard) = args.shard {
+        for job in &mut jobs {
+            let (lo, hi) = shard.range(job.replications);
+            job.first_replicate = lo;
+            job.replications = hi - lo;
+        }
+    }
     let infos = plan.infos();
     let layout = Layout::of(&infos, plan.param_keys.clone());
     let threads = effective_threads(args.select.threads);
-    let total: u64 = jobs.iter().map(|j| j.replications).sum();
     let started = SystemTime::now();
     let clock = Instant::now();
     let mode: Timeseries = args.timeseries.into();
+    let role = if args.shard.is_some() { Role::Shard } else { Role::Whole };
     let capture = Capture { series: mode != Timeseries::None, fired: args.events };
-    let mut writer = BatchWriter::create(&out, infos, layout, mode, args.events)
-        .with_context(|| format!("cannot write results to {}", out.display()))?;
+    let (mut writer, mut done) = if args.resume {
+        let checkpoint: Checkpoint = read_json(&out.join(CHECKPOINT))
+            .with_context(|| format!("nothing to resume in {}: no readable {CHECKPOINT}", out.display()))?;
+        if checkpoint.fingerprint != fingerprint {
+            bail!(
+                "{}: the checkpoint belongs to a different batch (scenario files, options or shard differ); \
+                 rerun without --resume to start afresh",
+                out.join(CHECKPOINT).display()
+            );
+        }
+        let done = checkpoint.runs_done;
+        let writer = BatchWriter::resume(&out, infos, layout, mode, args.events, role, checkpoint)
+            .with_context(|| format!("cannot resume the batch in {}", out.display()))?;
+        (writer, done)
+    } else {
+        let writer = BatchWriter::create(&out, infos, layout, mode, args.events, role)
+            .with_context(|| format!("cannot write results to {}", out.display()))?;
+        (writer, 0)
+    };
+    let total: u64 = jobs.iter().map(|j| j.replications).sum();
+    skip_done(&mut jobs, writer.next());
     let bar = progress(total, "runs");
-    let stop = AtomicBool::new(false);
-    let result = batch::execute(&jobs, threads, capture, &stop, |k, runs| {
+    bar.inc(done);
+    // A second signal handler cannot be installed in one process (tests call
+    // `run` once per process), so a failure here only loses graceful stops.
+    let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
+    let mut last_checkpoint = Instant::now();
+    let result = batch::execute(&jobs, threads, capture, &STOP, |k, runs| {
         writer.consume(k, runs)?;
+        done += runs.len() as u64;
         bar.inc(runs.len() as u64);
+        if last_checkpoint.elapsed().as_secs_f64() >= args.checkpoint_seconds {
+            writer.checkpoint(&fingerprint, done)?;
+            last_checkpoint = Instant::now();
+        }
         Ok::<(), crate::output::OutputError>(())
     });
     bar.finish_and_clear();
+    let elapsed = clock.elapsed().as_secs_f64();
+    let details = |interrupted: bool, next: (usize, u64)| {
+        serde_json::json!({
+            "timeseries": args.timeseries,
+            "events": args.events,
+            "set": args.select.sets,
+            "spec": spec,
+            "fingerprint": batch_fingerprint,
+            "shard": args.shard,
+            "resumed": args.resume,
+            "interrupted": interrupted,
+            "next_job": next.0,
+            "next_replicate": next.1,
+        })
+    };
     match result {
         Ok(()) => {}
+        Err(BatchError::Interrupted { .. }) => {
+            writer.checkpoint(&fingerprint, done)?;
+            let next = writer.next();
+            writer.suspend();
+            Manifest::new(
+                "run",
+                plan.manifest_entries(),
+                threads,
+                started,
+                elapsed,
+                done,
+                &[],
+                details(true, next),
+            )
+            .write(&out)?;
+            eprintln!(
+                "interrupted after {done} of {total} runs; every finished row is kept. Continue with the same \
+                 command and --resume (output folder {})",
+                out.display()
+            );
+            return Ok(ExitCode::from(130));
+        }
         Err(BatchError::Consumer(e)) => {
             return Err(e).context("writing results failed; no partial file was left")
         }
         Err(e) => return Err(e.into()),
     }
+    let next = writer.next();
     let (summaries, paths) = writer.finish()?;
     remove_stale(&out, &paths)?;
-    let elapsed = clock.elapsed().as_secs_f64();
-    let manifest = Manifest::new(
+    Manifest::new(
         "run",
         plan.manifest_entries(),
         threads,
@@ -141,16 +312,28 @@ pub fn run(args: Args) -> Result<ExitCode> {
         elapsed,
         total,
         &paths,
-        serde_json::json!({
-            "timeseries": format!("{:?}", args.timeseries).to_lowercase(),
-            "events": args.events,
-            "set": args.select.sets,
-        }),
-    );
-    manifest.write(&out)?;
-    print_headlines(&plan, &summaries);
+        details(false, next),
+    )
+    .write(&out)?;
+    if role == Role::Whole {
+        print_headlines(&plan, &summaries);
+    }
     println!("{total} runs in {elapsed:.1} s on {threads} thread(s); results in {}", out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Drops the runs a resumed batch already has: jobs before `next.0`, and
+/// the replicates of job `next.0` before `next.1`.
+fn skip_done(jobs: &mut [Job<'_>], next: (usize, u64)) {
+    for (k, job) in jobs.iter_mut().enumerate() {
+        let end = job.first_replicate + job.replications;
+        if k < next.0 {
+            job.replications = 0;
+        } else if k == next.0 && next.1 > job.first_replicate {
+            job.first_replicate = next.1.min(end);
+            job.replications = end - job.first_replicate;
+        }
+    }
 }
 
 /// Removes optional files an earlier run left in the folder, so every file
@@ -183,6 +366,16 @@ pub(super) struct PlanEntry<'a> {
 
 impl<'a> Plan<'a> {
     pub(super) fn new(scenarios: &'a [Scenario], args: &Select) -> Result<Plan<'a>> {
+        for (i, s) in scenarios.iter().enumerate() {
+            if let Some(twin) = scenarios[..i].iter().find(|t| t.name == s.name) {
+                bail!(
+                    "{} and {} both name their scenario `{}`; names enter seeds and output rows, so they must differ",
+                    twin.path.display(),
+                    s.path.display(),
+                    s.name
+                );
+            }
+        }
         let mut keys: Vec<String> = Vec::new();
         for s in scenarios {
             for v in &s.variants {
@@ -252,7 +445,7 @@ impl<'a> Plan<'a> {
             .collect()
     }
 
-    fn infos(&self) -> Vec<JobInfo<'_>> {
+    pub(super) fn infos(&self) -> Vec<JobInfo<'_>> {
         self.entries
             .iter()
             .map(|e| JobInfo {

@@ -8,6 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 use super::{CsvFile, OutputError};
 use crate::batch::aggregate::{JobSummary, BAND_QUANTILES};
 use crate::batch::RunResult;
@@ -67,15 +69,149 @@ impl Layout {
 pub struct BatchWriter<'a> {
     jobs: Vec<JobInfo<'a>>,
     layout: Layout,
+    role: Role,
+    dir: PathBuf,
     runs: CsvFile,
     groups: CsvFile,
-    summary: CsvFile,
+    summary: Option<CsvFile>,
     series: Option<CsvFile>,
     events: Option<CsvFile>,
     mode: Timeseries,
     current: Option<(usize, JobSummary)>,
     dates: Vec<String>,
     finished: Vec<JobSummary>,
+    next: (usize, u64),
+}
+
+/// Whether a writer produces a whole batch or one shard of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    /// All files, summaries included.
+    Whole,
+    /// Row files only, plus `shard-state.json` with the summaries `detente merge` adds up.
+    Shard,
+}
+
+/// Which row file a copied row belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowFile {
+    /// runs.csv
+    Runs,
+    /// groups.csv
+    Groups,
+    /// timeseries.csv (full)
+    Series,
+    /// events.csv
+    Events,
+}
+
+/// How far a batch got: enough to resume it byte for byte.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Identifies the batch (see `cli::run`); a resume must match it.
+    pub fingerprint: String,
+    /// Job in progress and its first replicate not yet written.
+    pub next: (usize, u64),
+    /// Runs written.
+    pub runs_done: u64,
+    /// Length in bytes of each temporary file, by file name.
+    pub files: Vec<(String, u64)>,
+    /// Summary of the job in progress.
+    pub current: Option<(usize, JobSummary)>,
+    /// Summaries of finished jobs.
+    pub finished: Vec<JobSummary>,
+}
+
+/// Name of the checkpoint file in an output folder.
+pub const CHECKPOINT: &str = "checkpoint.json";
+/// Name of a shard's state file.
+pub const SHARD_STATE: &str = "shard-state.json";
+
+/// The files of a batch and their headers, in writing order.
+fn headers(layout: &Layout, mode: Timeseries, events: bool, role: Role) -> Vec<(&'static str, Vec<String>)> {
+    let mut runs_header = run_key_header();
+    runs_header.extend(["dyad", "actor_a", "actor_b", "initial_stage"].map(String::from));
+    for s in 1..layout.rungs {
+        runs_header.push(format!("stage_{s}_month"));
+        runs_header.push(format!("stage_{s}_date"));
+    }
+    runs_header.extend(
+        [
+            "max_stage",
+            "final_stage",
+            "final_trust_ab",
+            "final_trust_ba",
+            "attacks",
+            "armed_group_peak_strength",
+            "armed_group_final_strength",
+        ]
+        .map(String::from),
+    );
+    runs_header.extend(layout.param_keys.iter().cloned());
+
+    let mut groups_header = run_key_header();
+    groups_header.extend(["group", "attacks", "peak_strength", "final_strength"].map(String::from));
+
+    let mut summary_header: Vec<String> =
+        ["scenario", "variant", "dyad", "actor_a", "actor_b", "runs", "initial_stage"]
+            .map(String::from)
+            .to_vec();
+    for s in 1..layout.rungs {
+        summary_header.push(format!("stage_{s}_share"));
+        for y in &layout.report_years {
+            summary_header.push(format!("stage_{s}_p_by_{y}y"));
+        }
+        for q in ["p10", "median", "p90"] {
+            summary_header.push(format!("stage_{s}_months_{q}"));
+        }
+        summary_header.push(format!("stage_{s}_date_median"));
+    }
+    summary_header.extend(
+        [
+            "final_stage_mean",
+            "final_trust_ab_mean",
+            "final_trust_ba_mean",
+            "attacks_mean",
+            "armed_group_peak_strength_mean",
+            "armed_group_final_strength_mean",
+        ]
+        .map(String::from),
+    );
+
+    let mut out = vec![("runs.csv", runs_header), ("groups.csv", groups_header)];
+    if role == Role::Whole {
+        out.push(("summary.csv", summary_header));
+    }
+    match (mode, role) {
+        (Timeseries::Summary, Role::Whole) => {
+            let mut h: Vec<String> = ["scenario", "variant", "dyad", "month", "date", "runs", "stage_mean"]
+                .map(String::from)
+                .to_vec();
+            for var in ["stage", "trust_ab", "trust_ba", "net_cooperation"] {
+                for q in ["p10", "median", "p90"] {
+                    h.push(format!("{var}_{q}"));
+                }
+            }
+            out.push(("timeseries.csv", h));
+        }
+        (Timeseries::Full, _) => {
+            let mut h = run_key_header();
+            h.extend(
+                ["dyad", "month", "date", "stage", "trust_ab", "trust_ba", "net_cooperation"]
+                    .map(String::from),
+            );
+            out.push(("timeseries.csv", h));
+        }
+        _ => {}
+    }
+    if events {
+        let mut h = run_key_header();
+        h.extend(
+            ["month", "date", "kind", "name", "actor", "target", "stage_from", "stage_to"].map(String::from),
+        );
+        out.push(("events.csv", h));
+    }
+    out
 }
 
 fn run_key_header() -> Vec<String> {
@@ -90,124 +226,176 @@ impl<'a> BatchWriter<'a> {
         layout: Layout,
         mode: Timeseries,
         events: bool,
+        role: Role,
     ) -> Result<Self, OutputError> {
-        let mut runs_header = run_key_header();
-        runs_header.extend(["dyad", "actor_a", "actor_b", "initial_stage"].map(String::from));
-        for s in 1..layout.rungs {
-            runs_header.push(format!("stage_{s}_month"));
-            runs_header.push(format!("stage_{s}_date"));
-        }
-        runs_header.extend(
-            [
-                "max_stage",
-                "final_stage",
-                "final_trust_ab",
-                "final_trust_ba",
-                "attacks",
-                "armed_group_peak_strength",
-                "armed_group_final_strength",
-            ]
-            .map(String::from),
-        );
-        runs_header.extend(layout.param_keys.iter().cloned());
-
-        let mut groups_header = run_key_header();
-        groups_header.extend(["group", "attacks", "peak_strength", "final_strength"].map(String::from));
-
-        let mut summary_header: Vec<String> =
-            ["scenario", "variant", "dyad", "actor_a", "actor_b", "runs", "initial_stage"]
-                .map(String::from)
-                .to_vec();
-        for s in 1..layout.rungs {
-            summary_header.push(format!("stage_{s}_share"));
-            for y in &layout.report_years {
-                summary_header.push(format!("stage_{s}_p_by_{y}y"));
-            }
-            for q in ["p10", "median", "p90"] {
-                summary_header.push(format!("stage_{s}_months_{q}"));
-            }
-            summary_header.push(format!("stage_{s}_date_median"));
-        }
-        summary_header.extend(
-            [
-                "final_stage_mean",
-                "final_trust_ab_mean",
-                "final_trust_ba_mean",
-                "attacks_mean",
-                "armed_group_peak_strength_mean",
-                "armed_group_final_strength_mean",
-            ]
-            .map(String::from),
-        );
-
-        let series = match mode {
-            Timeseries::None => None,
-            Timeseries::Summary => {
-                let mut h: Vec<String> =
-                    ["scenario", "variant", "dyad", "month", "date", "runs", "stage_mean"]
-                        .map(String::from)
-                        .to_vec();
-                for var in ["stage", "trust_ab", "trust_ba", "net_cooperation"] {
-                    for q in ["p10", "median", "p90"] {
-                        h.push(format!("{var}_{q}"));
-                    }
-                }
-                Some(CsvFile::create(&dir.join("timeseries.csv"), &h)?)
-            }
-            Timeseries::Full => {
-                let mut h = run_key_header();
-                h.extend(
-                    ["dyad", "month", "date", "stage", "trust_ab", "trust_ba", "net_cooperation"]
-                        .map(String::from),
-                );
-                Some(CsvFile::create(&dir.join("timeseries.csv"), &h)?)
+        let headers = headers(&layout, mode, events, role);
+        let open = |name: &str| -> Result<Option<CsvFile>, OutputError> {
+            match headers.iter().find(|(n, _)| *n == name) {
+                Some((_, h)) => CsvFile::create(&dir.join(name), h).map(Some),
+                None => Ok(None),
             }
         };
-        let events = if events {
-            let mut h = run_key_header();
-            h.extend(
-                ["month", "date", "kind", "name", "actor", "target", "stage_from", "stage_to"]
-                    .map(String::from),
-            );
-            Some(CsvFile::create(&dir.join("events.csv"), &h)?)
-        } else {
-            None
+        Self::assemble(dir, jobs, layout, mode, role, open)
+    }
+
+    /// Reopens the files of an interrupted batch as its checkpoint recorded them.
+    pub fn resume(
+        dir: &Path,
+        jobs: Vec<JobInfo<'a>>,
+        layout: Layout,
+        mode: Timeseries,
+        events: bool,
+        role: Role,
+        checkpoint: Checkpoint,
+    ) -> Result<Self, OutputError> {
+        let headers = headers(&layout, mode, events, role);
+        let open = |name: &str| -> Result<Option<CsvFile>, OutputError> {
+            if !headers.iter().any(|(n, _)| *n == name) {
+                return Ok(None);
+            }
+            let len = checkpoint.files.iter().find(|(n, _)| n == name).map(|(_, l)| *l).ok_or_else(|| {
+                OutputError::new(
+                    &dir.join(CHECKPOINT),
+                    std::io::Error::other(format!("no length recorded for {name}")),
+                )
+            })?;
+            CsvFile::reopen(&dir.join(name), len).map(Some)
         };
+        let mut writer = Self::assemble(dir, jobs, layout, mode, role, open)?;
+        writer.finished = checkpoint.finished;
+        writer.next = checkpoint.next;
+        if let Some((k, summary)) = checkpoint.current {
+            writer.set_dates(k);
+            writer.current = Some((k, summary));
+        }
+        Ok(writer)
+    }
+
+    fn assemble(
+        dir: &Path,
+        jobs: Vec<JobInfo<'a>>,
+        layout: Layout,
+        mode: Timeseries,
+        role: Role,
+        open: impl Fn(&str) -> Result<Option<CsvFile>, OutputError>,
+    ) -> Result<Self, OutputError> {
+        let missing = |name: &str| OutputError::new(&dir.join(name), std::io::Error::other("missing"));
         Ok(BatchWriter {
-            runs: CsvFile::create(&dir.join("runs.csv"), &runs_header)?,
-            groups: CsvFile::create(&dir.join("groups.csv"), &groups_header)?,
-            summary: CsvFile::create(&dir.join("summary.csv"), &summary_header)?,
+            runs: open("runs.csv")?.ok_or_else(|| missing("runs.csv"))?,
+            groups: open("groups.csv")?.ok_or_else(|| missing("groups.csv"))?,
+            summary: open("summary.csv")?,
+            series: open("timeseries.csv")?,
+            events: open("events.csv")?,
             jobs,
             layout,
-            series,
-            events,
+            role,
+            dir: dir.to_path_buf(),
             mode,
             current: None,
             dates: Vec::new(),
             finished: Vec::new(),
+            next: (0, 0),
         })
+    }
+
+    /// Where the next run goes: (job, replicate).
+    pub fn next(&self) -> (usize, u64) {
+        self.next
+    }
+
+    fn set_dates(&mut self, k: usize) {
+        let setup = self.jobs[k].setup;
+        self.dates = (0..=setup.horizon).map(|t| setup.month(t).first_day().to_string()).collect();
+    }
+
+    /// Makes job `k` the job in progress, closing the previous one.
+    pub fn begin_job(&mut self, k: usize) -> Result<(), OutputError> {
+        if self.current.as_ref().map(|(j, _)| *j) == Some(k) {
+            return Ok(());
+        }
+        self.close_job()?;
+        let setup = self.jobs[k].setup;
+        let summary = JobSummary::new(
+            setup.tracked.len(),
+            setup.world.groups.len(),
+            setup.world.ladder.len(),
+            setup.horizon,
+            self.mode == Timeseries::Summary,
+        );
+        self.set_dates(k);
+        self.current = Some((k, summary));
+        Ok(())
+    }
+
+    /// Adds a summary of some of the job in progress's runs (from a shard).
+    pub fn absorb(&mut self, summary: &JobSummary) {
+        if let Some((_, current)) = &mut self.current {
+            current.absorb(summary);
+        }
+    }
+
+    /// Appends a row copied from a shard's file of the same kind.
+    pub fn copy_row(&mut self, file: RowFile, record: &csv::ByteRecord) -> Result<(), OutputError> {
+        let target = match file {
+            RowFile::Runs => Some(&mut self.runs),
+            RowFile::Groups => Some(&mut self.groups),
+            RowFile::Series => self.series.as_mut(),
+            RowFile::Events => self.events.as_mut(),
+        };
+        match target {
+            Some(f) => f.copy_row(record),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes `checkpoint.json`: every file handed to the system, their
+    /// lengths, and the summaries so far. A run killed after this resumes
+    /// from here with identical results.
+    pub fn checkpoint(&mut self, fingerprint: &str, runs_done: u64) -> Result<(), OutputError> {
+        let mut files = Vec::new();
+        for f in [
+            Some(&mut self.runs),
+            Some(&mut self.groups),
+            self.summary.as_mut(),
+            self.series.as_mut(),
+            self.events.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let len = f.sync()?;
+            let name = f.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            files.push((name, len));
+        }
+        let checkpoint = Checkpoint {
+            fingerprint: fingerprint.to_string(),
+            next: self.next,
+            runs_done,
+            files,
+            current: self.current.clone(),
+            finished: self.finished.clone(),
+        };
+        super::write_json(&self.dir.join(CHECKPOINT), &checkpoint)
+    }
+
+    /// Stops without committing: the temporary files stay for `--resume`.
+    pub fn suspend(self) {
+        for f in
+            [Some(self.runs), Some(self.groups), self.summary, self.series, self.events].into_iter().flatten()
+        {
+            f.keep();
+        }
     }
 
     /// Writes and folds in a chunk of runs of job `k` (chunks arrive in order).
     pub fn consume(&mut self, k: usize, runs: &[RunResult]) -> Result<(), OutputError> {
-        if self.current.as_ref().map(|(j, _)| *j) != Some(k) {
-            self.close_job()?;
-            let setup = self.jobs[k].setup;
-            let summary = JobSummary::new(
-                setup.tracked.len(),
-                setup.world.groups.len(),
-                setup.world.ladder.len(),
-                setup.horizon,
-                self.mode == Timeseries::Summary,
-            );
-            self.dates = (0..=setup.horizon).map(|t| setup.month(t).first_day().to_string()).collect();
-            self.current = Some((k, summary));
-        }
+        self.begin_job(k)?;
         for run in runs {
             self.write_run(k, run)?;
             if let Some((_, summary)) = &mut self.current {
                 summary.add(&run.outcome, &run.series);
             }
+            self.next = (k, run.replicate + 1);
         }
         Ok(())
     }
@@ -292,8 +480,11 @@ impl<'a> BatchWriter<'a> {
         let job = &self.jobs[k];
         let setup = job.setup;
         let world = &setup.world;
+        let Some(f) = self.summary.as_mut() else {
+            self.finished.push(summary);
+            return Ok(());
+        };
         for (d, tr) in summary.dyads.iter().zip(&setup.tracked) {
-            let f = &mut self.summary;
             f.text(job.scenario).text(job.variant).text(&tr.label);
             f.text(&world.actors[tr.a].id).text(&world.actors[tr.b].id).int(d.runs).int(d.initial_stage);
             for s in 1..self.layout.rungs {
@@ -322,14 +513,16 @@ impl<'a> BatchWriter<'a> {
             let runs = d.runs.max(1) as f64;
             let final_mean: f64 =
                 d.final_stage.iter().enumerate().map(|(s, &c)| s as f64 * c as f64).sum::<f64>() / runs;
-            f.num(final_mean).num(d.trust_ab_sum / runs).num(d.trust_ba_sum / runs);
+            f.num(final_mean).num(d.trust_ab_sum.mean(d.runs)).num(d.trust_ba_sum.mean(d.runs));
             if summary.groups.is_empty() {
                 f.empty().empty().empty();
             } else {
-                let sum = |get: fn(&crate::batch::aggregate::GroupSummary) -> f64| {
-                    summary.groups.iter().map(get).sum::<f64>() / runs
+                let groups = &summary.groups;
+                let attacks = groups.iter().map(|g| g.attacks_sum).sum::<u64>() as f64 / runs;
+                let mean = |get: fn(&crate::batch::aggregate::GroupSummary) -> f64| {
+                    groups.iter().map(get).sum::<f64>()
                 };
-                f.num(sum(|g| g.attacks_sum)).num(sum(|g| g.peak_sum)).num(sum(|g| g.final_sum));
+                f.num(attacks).num(mean(|g| g.peak_sum.mean(g.runs))).num(mean(|g| g.final_sum.mean(g.runs)));
             }
             f.end_row()?;
         }
@@ -358,17 +551,26 @@ impl<'a> BatchWriter<'a> {
         Ok(())
     }
 
-    /// Writes the last job's summary, commits every file, and returns the
-    /// per-job summaries (for the headline table) and the files written.
+    /// Writes the last job's summary, commits every file (a shard also
+    /// writes its state for `detente merge`), removes the checkpoint, and
+    /// returns the per-job summaries and the files written.
     pub fn finish(mut self) -> Result<(Vec<JobSummary>, Vec<PathBuf>), OutputError> {
         self.close_job()?;
         let mut paths = Vec::new();
-        for f in [Some(self.runs), Some(self.groups), Some(self.summary), self.series, self.events]
-            .into_iter()
-            .flatten()
+        if self.role == Role::Shard {
+            let state = self.dir.join(SHARD_STATE);
+            super::write_json(&state, &self.finished)?;
+            paths.push(state);
+        }
+        for f in
+            [Some(self.runs), Some(self.groups), self.summary, self.series, self.events].into_iter().flatten()
         {
             paths.push(f.path().to_path_buf());
             f.commit()?;
+        }
+        let checkpoint = self.dir.join(CHECKPOINT);
+        if checkpoint.exists() {
+            std::fs::remove_file(&checkpoint).map_err(|e| OutputError::new(&checkpoint, e))?;
         }
         Ok((self.finished, paths))
     }

@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod calibration;
 pub mod compare;
+pub mod explore;
 pub mod manifest;
 
 use std::fmt::Write as _;
@@ -22,8 +23,7 @@ use std::path::{Path, PathBuf};
 pub struct OutputError {
     /// The file or folder.
     pub path: PathBuf,
-    /// The cause.
-    #[source]
+    /// The cause (shown in the message, so not chained again).
     pub source: io::Error,
 }
 
@@ -50,6 +50,7 @@ pub struct AtomicFile {
     dest: PathBuf,
     tmp: PathBuf,
     writer: Option<BufWriter<File>>,
+    written: u64,
 }
 
 impl AtomicFile {
@@ -58,14 +59,46 @@ impl AtomicFile {
         if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(|e| OutputError::new(dir, e))?;
         }
-        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = dest.with_file_name(format!(".{name}.partial"));
+        let tmp = temp_path(dest);
         let file = File::create(&tmp).map_err(|e| OutputError::new(&tmp, e))?;
         Ok(AtomicFile {
             dest: dest.to_path_buf(),
             tmp,
             writer: Some(BufWriter::with_capacity(1 << 16, file)),
+            written: 0,
         })
+    }
+
+    /// Reopens the temporary file of an interrupted write, cut back to
+    /// `len` bytes (what the last checkpoint saw), for appending.
+    pub fn reopen(dest: &Path, len: u64) -> Result<AtomicFile, OutputError> {
+        use std::io::{Seek, SeekFrom};
+        let tmp = temp_path(dest);
+        let mut file =
+            fs::OpenOptions::new().write(true).open(&tmp).map_err(|e| OutputError::new(&tmp, e))?;
+        let on_disk = file.metadata().map_err(|e| OutputError::new(&tmp, e))?.len();
+        if on_disk < len {
+            let msg = format!("holds {on_disk} bytes but the checkpoint recorded {len}: cannot resume");
+            return Err(OutputError::new(&tmp, io::Error::other(msg)));
+        }
+        file.set_len(len).map_err(|e| OutputError::new(&tmp, e))?;
+        file.seek(SeekFrom::End(0)).map_err(|e| OutputError::new(&tmp, e))?;
+        Ok(AtomicFile {
+            dest: dest.to_path_buf(),
+            tmp,
+            writer: Some(BufWriter::with_capacity(1 << 16, file)),
+            written: len,
+        })
+    }
+
+    /// Bytes written so far (after a flush, the length of the file on disk).
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Leaves the temporary file in place (for a later resume) instead of removing it.
+    pub fn keep(mut self) {
+        self.writer.take();
     }
 
     /// The final path.
@@ -82,9 +115,17 @@ impl AtomicFile {
     }
 }
 
+/// The temporary sibling a file is written to: `.NAME.partial`.
+pub fn temp_path(dest: &Path) -> PathBuf {
+    let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    dest.with_file_name(format!(".{name}.partial"))
+}
+
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.writer.as_mut().expect("writer present until commit").write(buf)
+        let n = self.writer.as_mut().expect("writer present until commit").write(buf)?;
+        self.written += n as u64;
+        Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -117,6 +158,35 @@ impl CsvFile {
             .write_record(header.iter().map(|h| h.as_ref()))
             .map_err(|e| OutputError::new(dest, io::Error::other(e)))?;
         Ok(CsvFile { writer, record: csv::ByteRecord::new(), scratch: String::new(), rows: 0 })
+    }
+
+    /// Reopens an interrupted file at `len` bytes; the header is already there.
+    pub fn reopen(dest: &Path, len: u64) -> Result<CsvFile, OutputError> {
+        let file = AtomicFile::reopen(dest, len)?;
+        let writer = csv::WriterBuilder::new().has_headers(false).from_writer(file);
+        Ok(CsvFile { writer, record: csv::ByteRecord::new(), scratch: String::new(), rows: 0 })
+    }
+
+    /// Hands everything written so far to the operating system and returns
+    /// the file's length in bytes: a process killed after this loses nothing of it.
+    pub fn sync(&mut self) -> Result<u64, OutputError> {
+        let path = self.path().to_path_buf();
+        self.writer.flush().map_err(|e| OutputError::new(&path, e))?;
+        Ok(self.writer.get_ref().written())
+    }
+
+    /// Appends a row read from another file of the same kind, as it is.
+    pub fn copy_row(&mut self, record: &csv::ByteRecord) -> Result<(), OutputError> {
+        self.rows += 1;
+        let path = self.path().to_path_buf();
+        self.writer.write_byte_record(record).map_err(|e| OutputError::new(&path, io::Error::other(e)))
+    }
+
+    /// Stops without committing, keeping the temporary file for a resume.
+    pub fn keep(self) {
+        if let Ok(file) = self.writer.into_inner() {
+            file.keep();
+        }
     }
 
     /// Appends a text field to the current row.
@@ -200,6 +270,21 @@ pub fn decimal(out: &mut String, x: f64) {
         out.truncate(start);
         out.push('0');
     }
+}
+
+/// Writes `value` as pretty JSON to `path`, atomically.
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), OutputError> {
+    let mut file = AtomicFile::create(path)?;
+    let text = serde_json::to_string_pretty(value).map_err(|e| OutputError::new(path, e.into()))?;
+    file.write_all(text.as_bytes()).map_err(|e| OutputError::new(path, e))?;
+    file.write_all(b"\n").map_err(|e| OutputError::new(path, e))?;
+    file.commit()
+}
+
+/// Reads JSON written by [`write_json`].
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, OutputError> {
+    let text = fs::read_to_string(path).map_err(|e| OutputError::new(path, e))?;
+    serde_json::from_str(&text).map_err(|e| OutputError::new(path, io::Error::other(e)))
 }
 
 /// `x` as a plain decimal string.

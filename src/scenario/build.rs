@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::diagnostic::KeyPath;
 use super::schema::*;
-use super::{CalibrationConfig, Prior, Scenario, Variant};
+use super::{CalibrationConfig, Prior, Scenario, SweepConfig, Variant};
 use crate::calendar::YearMonth;
 use crate::model::field::Field;
 use crate::model::ladder::{Rung, GOODS, MAX_RUNGS, N_GOODS};
@@ -138,8 +138,10 @@ pub fn build(mut raw: RawScenario, p: &mut Problems) -> Option<Scenario> {
     let variants = build_variants(&raw.variants, &base, clock, &root.key("variants"), p);
     let calibration =
         raw.calibration.as_ref().map(|c| build_calibration(c, &base.world, &root.key("calibration"), p));
+    let sweep = raw.sweep.as_ref().map(|c| build_sweep(c, &base.world, &root.key("sweep"), p));
     Some(Scenario {
         calibration,
+        sweep,
         name,
         description: meta.description,
         replications,
@@ -867,4 +869,63 @@ fn build_calibration(c: &RawCalibration, world: &World, at: &KeyPath, p: &mut Pr
             .map(|v| p.num(at.key("censor_penalty_months"), Some(v), 60.0, 0.0, BIG)),
         priors,
     }
+}
+
+/// Design names `[sweep].design` accepts.
+pub const SWEEP_DESIGNS: [&str; 5] = ["factorial", "zip", "lhs", "sobol", "morris"];
+
+fn build_sweep(c: &RawSweep, world: &World, at: &KeyPath, p: &mut Problems) -> SweepConfig {
+    let mut ranges = Vec::new();
+    for (key, bounds) in &c.parameters {
+        match resolve_prior(world, key, bounds) {
+            Ok(prior) => ranges.push(prior),
+            Err(e) => p.add(at.key("parameters").key(key), e),
+        }
+    }
+    let mut values = Vec::new();
+    for (key, list) in &c.values {
+        let here = at.key("values").key(key);
+        if c.parameters.contains_key(key) {
+            p.add(
+                here,
+                "this key path is also given a range in [sweep].parameters; give it one or the other",
+            );
+            continue;
+        }
+        match resolve_values(world, key, list) {
+            Ok(field) => values.push((key.clone(), field, list.clone())),
+            Err(e) => p.add(here, e),
+        }
+    }
+    if let Some(d) = c.design.as_deref().filter(|d| !SWEEP_DESIGNS.contains(d)) {
+        p.add(at.key("design"), format!("expected one of {}, got {d:?}", SWEEP_DESIGNS.join(", ")));
+    }
+    for (key, value, min) in
+        [("points", c.points, 1), ("levels", c.levels, 2), ("replications", c.replications, 1)]
+    {
+        if value.is_some_and(|v| v < min) {
+            p.add(at.key(key), format!("expected at least {min}"));
+        }
+    }
+    SweepConfig {
+        design: c.design.clone(),
+        points: c.points,
+        levels: c.levels,
+        replications: c.replications,
+        crn: c.crn,
+        ranges,
+        values,
+    }
+}
+
+/// Resolves `key = [a, b, ...]` into a field, checking every value against its range.
+pub fn resolve_values(world: &World, key: &str, list: &[f64]) -> Result<Field, String> {
+    let field = Field::resolve(world, key)?;
+    if list.is_empty() {
+        return Err("expected at least one value".into());
+    }
+    for &v in list {
+        field.check(v, &world.ladder)?;
+    }
+    Ok(field)
 }

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 pub use build::{finish, resolve_prior};
+pub use build::{resolve_values, SWEEP_DESIGNS};
 pub use diagnostic::{Diagnostic, Diagnostics, KeyPath};
 use source::Source;
 
@@ -40,6 +41,8 @@ pub struct Scenario {
     pub variants: Vec<Variant>,
     /// `[calibration]` settings, if the file has them.
     pub calibration: Option<CalibrationConfig>,
+    /// `[sweep]` settings, if the file has them.
+    pub sweep: Option<SweepConfig>,
     /// File it was read from.
     pub path: PathBuf,
     /// SHA-256 of the file's bytes, lowercase hex.
@@ -97,6 +100,25 @@ pub struct CalibrationConfig {
     pub censor_penalty_months: Option<f64>,
     /// Priors in key order.
     pub priors: Vec<Prior>,
+}
+
+/// `[sweep]` as validated; every setting optional so the command line can fill in.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SweepConfig {
+    /// Design name (`factorial`, `zip`, `lhs`, `sobol`, `morris`).
+    pub design: Option<String>,
+    /// Base sample size.
+    pub points: Option<u64>,
+    /// Levels per range (factorial) or grid levels (Morris).
+    pub levels: Option<u64>,
+    /// Replications per design point.
+    pub replications: Option<u64>,
+    /// Common random numbers across points.
+    pub crn: Option<bool>,
+    /// Ranges in key order (a [`Prior`] is a key path with bounds).
+    pub ranges: Vec<Prior>,
+    /// Value lists in key order: key path, resolved field, values.
+    pub values: Vec<(String, Field, Vec<f64>)>,
 }
 
 /// Why a scenario could not be loaded.

@@ -47,6 +47,31 @@ pub struct RawScenario {
     pub variants: Vec<RawVariant>,
     /// Settings of `detente calibrate`.
     pub calibration: Option<RawCalibration>,
+    /// Settings of `detente sweep`, `sensitivity` and `discover`.
+    pub sweep: Option<RawSweep>,
+}
+
+/// `[sweep]`: the experimental design `detente sweep` (and `sensitivity`,
+/// `discover`) runs over named key paths unless the command line says otherwise.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    /// `factorial`, `zip`, `lhs`, `sobol` or `morris`.
+    pub design: Option<String>,
+    /// Base sample size: LHS points, Saltelli base rows, Morris trajectories.
+    pub points: Option<u64>,
+    /// Levels per range (factorial) or grid levels (Morris).
+    pub levels: Option<u64>,
+    /// Replications per design point.
+    pub replications: Option<u64>,
+    /// Common random numbers across points (default true).
+    pub crn: Option<bool>,
+    /// Ranges: key path = [low, high].
+    #[serde(default)]
+    pub parameters: BTreeMap<String, Vec<f64>>,
+    /// Value lists: key path = [a, b, c, ...].
+    #[serde(default)]
+    pub values: BTreeMap<String, Vec<f64>>,
 }
 
 /// `[calibration]`: what `detente calibrate` fits, to what, and how hard it tries.

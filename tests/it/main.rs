@@ -9,4 +9,5 @@ mod docs;
 mod golden;
 mod props;
 mod reference_cli;
+mod scale;
 mod workdir;

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Submit a detente batch to Slurm as N shards (one job array) plus a merge job
+# that runs once every shard has succeeded.
+#
+#   deploy/slurm/submit.sh N OUT DETENTE-RUN-ARGUMENTS...
+#
+#   N      number of shards (array tasks 0..N-1)
+#   OUT    results folder on a file system every node sees; receives
+#          shard-0 .. shard-(N-1), merged/ (the results) and logs/
+#   the rest: what you would give `detente run` (scenario files, -n, --seed,
+#          --variant, --set, --timeseries, --events), without --out, --shard
+#          or --threads, which are set per shard
+#
+# Environment (all optional):
+#   DETENTE       the detente binary (default: target/release/detente of this
+#                 repository, else detente on the PATH); must be visible to the nodes
+#   DETENTE_CPUS  CPUs (= worker threads) per shard (default 1)
+#   SBATCH_ARGS   extra sbatch options for both jobs, e.g.
+#                 "--partition=short --account=proj42 --time=01:00:00"
+#
+# Prints the two job ids. Relative scenario paths are resolved in the current
+# folder, which the jobs also run in.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+usage() {
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
+    exit 2
+}
+die() { echo "submit.sh: $*" >&2; exit 2; }
+
+(( $# >= 3 )) || usage
+shards=$1 out=$2
+shift 2
+[[ $shards =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer, not '$shards'"
+for a in "$@"; do
+    case $a in
+        --out|--out=*|-o|-o?*|--shard|--shard=*|--threads|--threads=*|-j|-j?*)
+            die "do not pass $a: submit.sh sets --out, --shard and --threads for each shard" ;;
+    esac
+done
+cpus=${DETENTE_CPUS:-1}
+[[ $cpus =~ ^[1-9][0-9]*$ ]] || die "DETENTE_CPUS must be a positive integer, not '$cpus'"
+
+if [[ -n ${DETENTE:-} ]]; then
+    detente=$DETENTE
+elif [[ -x $repo/target/release/detente ]]; then
+    detente=$repo/target/release/detente
+elif command -v detente >/dev/null; then
+    detente=$(command -v detente)
+else
+    die "no detente binary: run 'cargo build --release' or set DETENTE=/path/to/detente"
+fi
+[[ $detente == /* ]] || detente=$PWD/$detente
+[[ -x $detente ]] || die "$detente is not an executable file"
+command -v sbatch >/dev/null || die "sbatch not found: run this on a Slurm login node"
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+shopt -s nullglob
+stale=("$out"/shard-*)
+[[ -e $out/merged ]] && stale+=("$out/merged")
+(( ${#stale[@]} == 0 )) || die "$out already holds ${stale[*]##*/}: use a new folder or remove them"
+mkdir -p "$out/logs"
+
+export DETENTE=$detente DETENTE_OUT=$out DETENTE_SHARDS=$shards
+# shellcheck disable=SC2206 # SBATCH_ARGS is a list of options, split on spaces on purpose
+extra=(${SBATCH_ARGS:-})
+
+array_id=$(sbatch --parsable --export=ALL --chdir="$PWD" \
+    --array="0-$((shards - 1))" --cpus-per-task="$cpus" \
+    --job-name=detente-shards --output="$out/logs/shard-%a.out" \
+    "${extra[@]}" "$here/detente-array.sbatch" "$@")
+array_id=${array_id%%;*}
+
+if ! merge_id=$(sbatch --parsable --export=ALL --chdir="$PWD" \
+    --dependency="afterok:$array_id" --kill-on-invalid-dep=yes \
+    --job-name=detente-merge --output="$out/logs/merge.out" \
+    "${extra[@]}" "$here/detente-merge.sbatch"); then
+    echo "submit.sh: the merge job was not submitted; the shards run as job $array_id" >&2
+    echo "  (cancel them with: scancel $array_id)" >&2
+    exit 1
+fi
+merge_id=${merge_id%%;*}
+
+printf 'ARRAY_JOB_ID=%s\nMERGE_JOB_ID=%s\n' "$array_id" "$merge_id" >"$out/jobs.env"
+echo "array job: $array_id ($shards shards -> $out/shard-0 .. shard-$((shards - 1)), logs in $out/logs)"
+echo "merge job: $merge_id (after every shard succeeds -> $out/merged)"

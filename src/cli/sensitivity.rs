@@ -1,0 +1,130 @@
+//! `detente sensitivity`: which assumptions drive the outcomes that matter.
+//!
+//! Runs a Sobol' (Saltelli) or Morris design over the swept key paths,
+//! averages each outcome over every point's replications (common random
+//! numbers by default, which keeps the replicate noise out of the
+//! differences between points), and writes `sensitivity.csv` with the
+//! parameters ranked per outcome, next to the sweep's `points.csv` and
+//! `runs.csv`.
+
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime};
+
+use anyhow::{bail, Result};
+
+use super::sweep::{execute, prepare, DesignArgs};
+use crate::explore::analysis::{sensitivity, SensitivityRow};
+use crate::explore::design_seed;
+use crate::explore::outcome::{dyad_index, sensitivity_measures};
+use crate::explore::DesignKind;
+use crate::output::explore::write_sensitivity;
+
+/// Arguments of `detente sensitivity`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub design_args: DesignArgs,
+    /// `sobol` (first-order and total indices) or `morris` (mu*, sigma).
+    #[arg(long, default_value = "sobol")]
+    pub method: String,
+    /// Tracked dyad whose stage timing is analysed (default: the first tracked dyad).
+    #[arg(long)]
+    pub dyad: Option<String>,
+    /// Stage whose timing is analysed (5 = recognition on the default ladder).
+    #[arg(long, default_value_t = 5)]
+    pub stage: usize,
+    /// Calendar year for the "reached the stage before January of YEAR" outcome (default: start year + 10).
+    #[arg(long)]
+    pub year: Option<i32>,
+}
+
+/// Runs `detente sensitivity`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let kind = match args.method.as_str() {
+        "sobol" => DesignKind::Sobol,
+        "morris" => DesignKind::Morris,
+        other => bail!("--method {other:?}: expected sobol or morris"),
+    };
+    let prep = prepare(&args.design_args, Some(kind.as_str()), kind, "sensitivity")?;
+    let setup = prep.setup();
+    let dyad = match &args.dyad {
+        Some(label) => dyad_index(setup, label)?,
+        None if setup.tracked.is_empty() => bail!("the scenario tracks no dyad"),
+        None => 0,
+    };
+    let year = args.year.unwrap_or(setup.start.year() + 10);
+    let measures = sensitivity_measures(setup, dyad, args.stage, year)?;
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let mut collected = execute(&prep, &measures, None, true)?;
+    let names: Vec<String> = measures.iter().map(|m| m.name.clone()).collect();
+    let rows = sensitivity(
+        &prep.design.structure,
+        &prep.keys,
+        &names,
+        &collected.means,
+        design_seed(prep.seed, "bootstrap"),
+    )?;
+    collected.paths.push(write_sensitivity(&prep.out, &rows)?);
+    let elapsed = clock.elapsed().as_secs_f64();
+    let details = serde_json::json!({
+        "method": args.method,
+        "dyad": setup.tracked[dyad].label,
+        "stage": args.stage,
+        "year": year,
+        "outcomes": names,
+        "bootstrap_resamples": crate::explore::analysis::BOOTSTRAP,
+        "bootstrap_seed": design_seed(prep.seed, "bootstrap"),
+    });
+    prep.manifest("sensitivity", started, elapsed, &collected.paths, details).write(&prep.out)?;
+    print_table(&rows);
+    println!(
+        "{} design: {} points x {} replications = {} runs in {elapsed:.1} s on {} thread(s); results in {}",
+        prep.design.kind.as_str(),
+        prep.design.values.len(),
+        prep.replications,
+        prep.total_runs(),
+        prep.threads,
+        prep.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints, per outcome, the parameters in rank order with their main index.
+fn print_table(rows: &[SensitivityRow]) {
+    let fmt = |t: Option<(f64, f64, f64)>| match t {
+        Some((v, lo, hi)) => format!("{v:>8.3} [{lo:>7.3}, {hi:>7.3}]"),
+        None => format!("{:>27}", "-"),
+    };
+    let mut last = "";
+    for r in rows {
+        if r.outcome != last {
+            last = &r.outcome;
+            println!();
+            match r.method {
+                "morris" => println!(
+                    "{}\n  rank  {:<48} {:>27}  {:>8}",
+                    r.outcome, "parameter", "mu* [95% CI]", "sigma"
+                ),
+                _ => println!(
+                    "{}\n  rank  {:<48} {:>27}  {:>27}",
+                    r.outcome, "parameter", "total [95% CI]", "first order [95% CI]"
+                ),
+            }
+            if r.rank.is_none() {
+                println!("  (the outcome did not vary over the design: no parameter moves it)");
+            }
+        }
+        let rank = r.rank.map_or("-".to_string(), |k| k.to_string());
+        match r.method {
+            "morris" => println!(
+                "  {rank:>4}  {:<48} {}  {:>8}",
+                r.parameter,
+                fmt(r.mu_star),
+                r.sigma.map_or("-".into(), |s| format!("{s:.3}"))
+            ),
+            _ => println!("  {rank:>4}  {:<48} {}  {}", r.parameter, fmt(r.total), fmt(r.first_order)),
+        }
+    }
+    println!();
+}

@@ -1,0 +1,198 @@
+//! From swept outcomes to answers: ranked sensitivity indices per outcome,
+//! and PRIM boxes stated as rules.
+//!
+//! Both are thin layers over `stats`: they pick the estimator the design's
+//! structure calls for, derive bootstrap generators from one seed in a fixed
+//! order, and rank or choose deterministically (ties keep parameter order).
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::{ExploreError, Structure};
+use crate::stats::prim::{choose_box, describe_box, prim, PrimBox, PrimConfig};
+use crate::stats::sensitivity::{morris_effects, sobol_indices};
+use crate::stats::StatsError;
+
+/// Bootstrap resamples behind every sensitivity interval.
+pub const BOOTSTRAP: usize = 500;
+
+/// One parameter's importance for one outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SensitivityRow {
+    /// Outcome name.
+    pub outcome: String,
+    /// Parameter key path.
+    pub parameter: String,
+    /// 1 = most influential for this outcome; `None` when the outcome did not
+    /// vary over the design (no index is defined).
+    pub rank: Option<usize>,
+    /// `morris` or `sobol`.
+    pub method: &'static str,
+    /// Morris mean absolute elementary effect and its 95 % bootstrap interval.
+    pub mu_star: Option<(f64, f64, f64)>,
+    /// Morris standard deviation of the elementary effects.
+    pub sigma: Option<f64>,
+    /// Sobol' first-order index and its 95 % bootstrap interval.
+    pub first_order: Option<(f64, f64, f64)>,
+    /// Sobol' total index and its 95 % bootstrap interval.
+    pub total: Option<(f64, f64, f64)>,
+}
+
+/// Sensitivity of each outcome (`outputs[o][p]`: outcome `o` at design point
+/// `p`, the mean over that point's replications) to each parameter.
+///
+/// Sobol' designs give first-order and total indices (ranked by total),
+/// Morris designs mu*, sigma (ranked by mu*). An outcome constant over the
+/// design gets unranked rows with empty indices rather than an error: "this
+/// outcome never moved" is an answer too. Each outcome's bootstrap draws from
+/// its own generator, seeded from `seed` and the outcome's position.
+pub fn sensitivity(
+    structure: &Structure,
+    parameters: &[String],
+    outcomes: &[String],
+    outputs: &[Vec<f64>],
+    seed: u64,
+) -> Result<Vec<SensitivityRow>, ExploreError> {
+    let mut rows = Vec::new();
+    for (o, (name, values)) in outcomes.iter().zip(outputs).enumerate() {
+        let mut rng = ChaCha8Rng::seed_from_u64(crate::engine::rng::mix(seed ^ o as u64));
+        let row = |k: usize| SensitivityRow {
+            outcome: name.clone(),
+            parameter: parameters[k].clone(),
+            rank: None,
+            method: "",
+            mu_star: None,
+            sigma: None,
+            first_order: None,
+            total: None,
+        };
+        let mut block: Vec<(f64, SensitivityRow)> = match structure {
+            Structure::Saltelli(layout) => match sobol_indices(layout, values, BOOTSTRAP, &mut rng) {
+                Ok(indices) => indices
+                    .iter()
+                    .enumerate()
+                    .map(|(k, ix)| {
+                        let mut r = row(k);
+                        r.method = "sobol";
+                        r.first_order = Some((ix.first_order, ix.first_order_ci.0, ix.first_order_ci.1));
+                        r.total = Some((ix.total, ix.total_ci.0, ix.total_ci.1));
+                        (ix.total, r)
+                    })
+                    .collect(),
+                Err(StatsError::ZeroVariance) => (0..parameters.len())
+                    .map(|k| {
+                        let mut r = row(k);
+                        r.method = "sobol";
+                        (f64::NAN, r)
+                    })
+                    .collect(),
+                Err(e) => return Err(e.into()),
+            },
+            Structure::Morris(design) => morris_effects(design, values, BOOTSTRAP, &mut rng)?
+                .iter()
+                .enumerate()
+                .map(|(k, e)| {
+                    let mut r = row(k);
+                    r.method = "morris";
+                    r.mu_star = Some((e.mu_star, e.mu_star_ci.0, e.mu_star_ci.1));
+                    r.sigma = Some(e.sigma);
+                    (e.mu_star, r)
+                })
+                .collect(),
+            Structure::Plain => {
+                return Err(ExploreError::Invalid("sensitivity indices need a sobol or morris design".into()))
+            }
+        };
+        // An outcome that never moved has nothing to rank (Morris effects
+        // are then all exactly zero).
+        let moved = block.iter().any(|(key, _)| key.is_finite() && *key != 0.0);
+        if moved {
+            // Stable sort, most important first: equal importance keeps
+            // parameter order, undefined (NaN) indices go last.
+            block.sort_by(|a, b| match (a.0.is_nan(), b.0.is_nan()) {
+                (false, false) => b.0.total_cmp(&a.0),
+                (false, true) => std::cmp::Ordering::Less,
+                (true, false) => std::cmp::Ordering::Greater,
+                (true, true) => std::cmp::Ordering::Equal,
+            });
+            for (rank, (_, r)) in block.iter_mut().enumerate() {
+                r.rank = Some(rank + 1);
+            }
+        }
+        rows.extend(block.into_iter().map(|(_, r)| r));
+    }
+    Ok(rows)
+}
+
+/// A PRIM search and the box it settled on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Discovery {
+    /// Peeling (and pasting) trajectory, the full data box first.
+    pub trajectory: Vec<PrimBox>,
+    /// Index of the chosen box in `trajectory`.
+    pub chosen: usize,
+    /// The chosen box's restrictions as plain rules (`key >= 0.55`).
+    pub rules: Vec<String>,
+    /// `(min, max)` of each parameter over the runs.
+    pub data_ranges: Vec<(f64, f64)>,
+    /// Share of all runs where the outcome holds.
+    pub base_rate: f64,
+}
+
+/// Smallest coverage a chosen box must keep.
+pub const MIN_COVERAGE: f64 = 0.5;
+/// Boxes within this much density of the densest eligible one count as
+/// equally good, and the one with the most coverage wins (see
+/// `stats::prim::choose_box`).
+pub const DENSITY_TOLERANCE: f64 = 0.03;
+
+/// Runs PRIM (peel 5 %, minimum mass 5 %, no pasting) on one row per run
+/// (`x`: the run's parameter values) and chooses the densest box keeping at
+/// least half the cases (with a 0.03 density tolerance in favour of
+/// coverage).
+pub fn discover(x: &[Vec<f64>], y: &[bool], names: &[String]) -> Result<Discovery, ExploreError> {
+    let result = prim(x, y, &PrimConfig::default())?;
+    let best = choose_box(&result.trajectory, MIN_COVERAGE, DENSITY_TOLERANCE)
+        .ok_or_else(|| ExploreError::Invalid("no box keeps half of the cases".into()))?;
+    let chosen = result.trajectory.iter().position(|b| std::ptr::eq(b, best)).unwrap_or(0);
+    let rules = describe_box(best, names, &result.data_ranges)?;
+    let base_rate = y.iter().filter(|&&v| v).count() as f64 / y.len() as f64;
+    Ok(Discovery { trajectory: result.trajectory, chosen, rules, data_ranges: result.data_ranges, base_rate })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::design::saltelli;
+
+    #[test]
+    fn sobol_ranking_puts_the_dominant_factor_first() {
+        let d = saltelli(256, 3, None).unwrap();
+        let out: Vec<f64> = d.points.iter().map(|p| 0.1 * p[0] + 3.0 * p[1] + p[2]).collect();
+        let flat = vec![1.0; d.points.len()];
+        let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let rows = sensitivity(
+            &Structure::Saltelli(d.layout),
+            &names,
+            &["y".to_string(), "flat".to_string()],
+            &[out, flat],
+            3,
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 6);
+        assert_eq!((rows[0].parameter.as_str(), rows[0].rank), ("b", Some(1)));
+        assert_eq!((rows[1].parameter.as_str(), rows[1].rank), ("c", Some(2)));
+        assert!(rows[3..].iter().all(|r| r.rank.is_none() && r.total.is_none()));
+    }
+
+    #[test]
+    fn discovery_finds_a_threshold() {
+        let x: Vec<Vec<f64>> =
+            (0..200).map(|i| vec![f64::from(i) / 200.0, f64::from((i * 7) % 200) / 200.0]).collect();
+        let y: Vec<bool> = x.iter().map(|r| r[0] > 0.6).collect();
+        let d = discover(&x, &y, &["p".to_string(), "q".to_string()]).unwrap();
+        assert_eq!(d.rules.len(), 1);
+        assert!(d.rules[0].starts_with("p >= 0.6"), "{:?}", d.rules);
+        assert_eq!(d.trajectory[d.chosen].density, 1.0);
+    }
+}

@@ -1,0 +1,280 @@
+//! The CSV files of scenario exploration: `points.csv` and the point-keyed
+//! `runs.csv` of `detente sweep`, `sensitivity.csv` and `discovery.csv`.
+//!
+//! Column sets are documented in `docs/EXPLORE.md`; this file and that one
+//! change together. Rows arrive in design-point order and, within a point,
+//! replicate order, so the bytes do not depend on the thread count.
+
+use std::path::Path;
+
+use super::{CsvFile, OutputError};
+use crate::batch::RunResult;
+use crate::explore::analysis::{Discovery, SensitivityRow};
+use crate::explore::outcome::{scalar_names, PointAcc};
+use crate::model::Setup;
+
+/// Report years that fall within the setup's horizon, in the given order.
+fn years_within(setup: &Setup, report_years: &[u32]) -> Vec<u32> {
+    report_years.iter().copied().filter(|y| y * 12 <= setup.horizon).collect()
+}
+
+/// `runs.csv` of a sweep: one row per run and tracked dyad, keyed by design point.
+pub struct SweepRunsWriter {
+    file: CsvFile,
+    rungs: usize,
+    dates: Vec<String>,
+}
+
+impl SweepRunsWriter {
+    /// Creates `dir/runs.csv` for runs of `setup` (any point: the ladder,
+    /// clock and tracked dyads are the same at every point) with one column
+    /// per swept key path.
+    pub fn create(dir: &Path, setup: &Setup, param_keys: &[String]) -> Result<Self, OutputError> {
+        let rungs = setup.world.ladder.len();
+        let mut h: Vec<String> = [
+            "scenario",
+            "variant",
+            "point",
+            "replicate",
+            "run_seed",
+            "dyad",
+            "actor_a",
+            "actor_b",
+            "initial_stage",
+        ]
+        .map(String::from)
+        .to_vec();
+        for s in 1..rungs {
+            h.push(format!("stage_{s}_month"));
+            h.push(format!("stage_{s}_date"));
+        }
+        h.extend(
+            [
+                "max_stage",
+                "final_stage",
+                "final_trust_ab",
+                "final_trust_ba",
+                "attacks",
+                "armed_group_peak_strength",
+                "armed_group_final_strength",
+            ]
+            .map(String::from),
+        );
+        h.extend(param_keys.iter().cloned());
+        let dates = (0..=setup.horizon).map(|t| setup.month(t).first_day().to_string()).collect();
+        Ok(SweepRunsWriter { file: CsvFile::create(&dir.join("runs.csv"), &h)?, rungs, dates })
+    }
+
+    /// Writes the rows of `runs` at design point `point` with parameter values `values`.
+    pub fn write(
+        &mut self,
+        names: (&str, &str),
+        point: usize,
+        setup: &Setup,
+        values: &[f64],
+        runs: &[RunResult],
+    ) -> Result<(), OutputError> {
+        let world = &setup.world;
+        for run in runs {
+            let attacks: u32 = run.outcome.groups.iter().map(|g| g.attacks).sum();
+            let peak: f64 = run.outcome.groups.iter().map(|g| g.peak_strength).sum();
+            let last: f64 = run.outcome.groups.iter().map(|g| g.final_strength).sum();
+            for (d, tr) in run.outcome.dyads.iter().zip(&setup.tracked) {
+                let f = &mut self.file;
+                f.text(names.0).text(names.1).int(point).int(run.replicate).int(run.seed);
+                f.text(&tr.label)
+                    .text(&world.actors[tr.a].id)
+                    .text(&world.actors[tr.b].id)
+                    .int(d.initial_stage);
+                for s in 1..self.rungs {
+                    match d.first_reach[s] {
+                        Some(m) => f.int(m).text(&self.dates[m as usize]),
+                        None => f.empty().empty(),
+                    };
+                }
+                f.int(d.max_stage).int(d.final_stage).num(d.final_trust_ab).num(d.final_trust_ba);
+                if world.groups.is_empty() {
+                    f.empty().empty().empty();
+                } else {
+                    f.int(attacks).num(peak).num(last);
+                }
+                for &v in values {
+                    f.num(v);
+                }
+                f.end_row()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits the file and returns its path.
+    pub fn commit(self) -> Result<std::path::PathBuf, OutputError> {
+        let path = self.file.path().to_path_buf();
+        self.file.commit()?;
+        Ok(path)
+    }
+}
+
+/// `points.csv`: one row per design point.
+pub struct PointsWriter {
+    file: CsvFile,
+    scalars: usize,
+    dyads: usize,
+    rungs: usize,
+    years: Vec<u32>,
+}
+
+impl PointsWriter {
+    /// Creates `dir/points.csv` for a sweep of `setup` over `param_keys`.
+    pub fn create(
+        dir: &Path,
+        setup: &Setup,
+        report_years: &[u32],
+        param_keys: &[String],
+    ) -> Result<Self, OutputError> {
+        let years = years_within(setup, report_years);
+        let rungs = setup.world.ladder.len();
+        let mut h = vec!["point".to_string()];
+        h.extend(param_keys.iter().cloned());
+        h.push("n".into());
+        let scalars = scalar_names(setup);
+        for s in &scalars {
+            for suffix in ["mean", "sd", "ci95_low", "ci95_high"] {
+                h.push(format!("{s}_{suffix}"));
+            }
+        }
+        for t in &setup.tracked {
+            for s in 1..rungs {
+                for y in &years {
+                    h.push(format!("{}_stage_{s}_p_by_{y}y", t.label));
+                }
+                h.push(format!("{}_stage_{s}_months_median", t.label));
+            }
+        }
+        Ok(PointsWriter {
+            file: CsvFile::create(&dir.join("points.csv"), &h)?,
+            scalars: scalars.len(),
+            dyads: setup.tracked.len(),
+            rungs,
+            years,
+        })
+    }
+
+    /// Writes the row of design point `point`.
+    pub fn write(&mut self, point: usize, values: &[f64], acc: &PointAcc) -> Result<(), OutputError> {
+        let f = &mut self.file;
+        f.int(point);
+        for &v in values {
+            f.num(v);
+        }
+        f.int(acc.runs());
+        for k in 0..self.scalars {
+            match acc.scalar(k) {
+                Some(s) => {
+                    f.num(s.mean);
+                    match s.spread {
+                        Some(sp) => f.num(sp.sd).num(sp.ci_lo).num(sp.ci_hi),
+                        None => f.empty().empty().empty(),
+                    };
+                }
+                None => {
+                    f.empty().empty().empty().empty();
+                }
+            }
+        }
+        for d in 0..self.dyads {
+            for s in 1..self.rungs {
+                for &y in &self.years {
+                    f.opt_num(acc.share_by(d, s, y * 12));
+                }
+                f.opt_num(acc.months_median(d, s).map(f64::from));
+            }
+        }
+        f.end_row()
+    }
+
+    /// Commits the file and returns its path.
+    pub fn commit(self) -> Result<std::path::PathBuf, OutputError> {
+        let path = self.file.path().to_path_buf();
+        self.file.commit()?;
+        Ok(path)
+    }
+}
+
+/// Writes `dir/sensitivity.csv` and returns its path.
+pub fn write_sensitivity(dir: &Path, rows: &[SensitivityRow]) -> Result<std::path::PathBuf, OutputError> {
+    let h = [
+        "outcome",
+        "parameter",
+        "rank",
+        "method",
+        "mu_star",
+        "mu_star_ci_low",
+        "mu_star_ci_high",
+        "sigma",
+        "first_order",
+        "first_order_ci_low",
+        "first_order_ci_high",
+        "total",
+        "total_ci_low",
+        "total_ci_high",
+    ];
+    let mut f = CsvFile::create(&dir.join("sensitivity.csv"), &h)?;
+    let triple = |f: &mut CsvFile, t: Option<(f64, f64, f64)>| match t {
+        Some((a, b, c)) => {
+            f.num(a).num(b).num(c);
+        }
+        None => {
+            f.empty().empty().empty();
+        }
+    };
+    for r in rows {
+        f.text(&r.outcome).text(&r.parameter);
+        match r.rank {
+            Some(k) => f.int(k),
+            None => f.empty(),
+        };
+        f.text(r.method);
+        triple(&mut f, r.mu_star);
+        f.opt_num(r.sigma);
+        triple(&mut f, r.first_order);
+        triple(&mut f, r.total);
+        f.end_row()?;
+    }
+    let path = f.path().to_path_buf();
+    f.commit()?;
+    Ok(path)
+}
+
+/// Writes `dir/discovery.csv` (one row per box of the trajectory) and returns its path.
+pub fn write_discovery(
+    dir: &Path,
+    d: &Discovery,
+    names: &[String],
+) -> Result<std::path::PathBuf, OutputError> {
+    let mut h: Vec<String> = ["step", "chosen", "coverage", "density", "mass", "n_inside", "restricted"]
+        .map(String::from)
+        .to_vec();
+    for n in names {
+        h.push(format!("{n}_low"));
+        h.push(format!("{n}_high"));
+    }
+    let mut f = CsvFile::create(&dir.join("discovery.csv"), &h)?;
+    for (step, b) in d.trajectory.iter().enumerate() {
+        f.int(step)
+            .int(u8::from(step == d.chosen))
+            .num(b.coverage)
+            .num(b.density)
+            .num(b.mass)
+            .int(b.n_inside);
+        let restricted: Vec<&str> = b.restricted.iter().map(|&k| names[k].as_str()).collect();
+        f.text(&restricted.join(" "));
+        for &(lo, hi) in &b.limits {
+            f.num(lo).num(hi);
+        }
+        f.end_row()?;
+    }
+    let path = f.path().to_path_buf();
+    f.commit()?;
+    Ok(path)
+}

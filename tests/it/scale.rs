@@ -1,0 +1,195 @@
+//! Sharded batches merge to the bytes of the whole batch; interrupted
+//! batches (SIGINT, SIGTERM or SIGKILL) resume to the same bytes.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::workdir::Workdir;
+
+const FILES: [&str; 5] = ["runs.csv", "groups.csv", "summary.csv", "timeseries.csv", "events.csv"];
+
+fn vietnam() -> String {
+    format!("{}/scenarios/vietnam/us_vietnam_1975.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn assert_same_files(a: &Path, b: &Path, files: &[&str]) {
+    for f in files {
+        let x = std::fs::read(a.join(f)).unwrap_or_else(|e| panic!("{}: {e}", a.join(f).display()));
+        let y = std::fs::read(b.join(f)).unwrap_or_else(|e| panic!("{}: {e}", b.join(f).display()));
+        assert!(x == y, "{f} differs between {} and {}", a.display(), b.display());
+    }
+}
+
+#[test]
+fn shards_merge_to_the_bytes_of_the_whole_batch() {
+    let wd = Workdir::new();
+    let common = ["-n", "50", "--seed", "5", "--timeseries", "summary", "--events"];
+    let whole = wd.path().join("whole");
+    let mut args = vec!["run".to_string(), vietnam()];
+    args.extend(common.iter().map(|s| s.to_string()));
+    let mut with_out = args.clone();
+    with_out.extend(["--out".into(), whole.display().to_string()]);
+    assert_eq!(wd.run(&with_out).code, Some(0));
+    let mut shards = Vec::new();
+    for i in 0..3 {
+        let dir = wd.path().join(format!("s{i}"));
+        let mut a = args.clone();
+        a.extend(["--shard".into(), format!("{i}/3"), "--out".into(), dir.display().to_string()]);
+        let o = wd.run(&a);
+        assert_eq!(o.code, Some(0), "{}", o.stderr);
+        shards.push(dir.display().to_string());
+    }
+    let merged = wd.path().join("merged");
+    let mut a = vec!["merge".to_string()];
+    a.extend(shards.iter().rev().cloned());
+    a.extend(["--out".into(), merged.display().to_string()]);
+    let o = wd.run(&a);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert_same_files(&whole, &merged, &FILES);
+
+    let missing = wd.run(&["merge", &shards[0], &shards[2], "--out", "x"]);
+    assert_eq!(missing.code, Some(2));
+    assert!(missing.stderr.contains("shard 1/3 is missing"), "{}", missing.stderr);
+    let twice = wd.run(&["merge", &shards[0], &shards[1], &shards[1], &shards[2], "--out", "x"]);
+    assert_eq!(twice.code, Some(2));
+    assert!(twice.stderr.contains("more than once"), "{}", twice.stderr);
+    assert!(!wd.path().join("x").join("runs.csv").exists());
+}
+
+/// Starts a long batch, waits for its first checkpoint, sends `signal`, and
+/// returns the exit code.
+fn interrupt(wd: &Workdir, out: &Path, signal: &str) -> Option<i32> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_detente"))
+        .args([
+            "run",
+            &vietnam(),
+            "-n",
+            "2500",
+            "--seed",
+            "9",
+            "-j",
+            "1",
+            "--events",
+            "--checkpoint-seconds",
+            "0",
+        ])
+        .arg("--out")
+        .arg(out)
+        .current_dir(wd.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start detente");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !out.join("checkpoint.json").exists() {
+        assert!(Instant::now() < deadline, "no checkpoint appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = Command::new("kill").args([signal, &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+    child.wait().expect("wait").code()
+}
+
+fn resume_and_compare(wd: &Workdir, out: &Path) {
+    let o = wd.run(&[
+        "run",
+        &vietnam(),
+        "-n",
+        "2500",
+        "--seed",
+        "9",
+        "-j",
+        "2",
+        "--events",
+        "--resume",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let whole = wd.path().join("whole");
+    let o = wd.run(&[
+        "run",
+        &vietnam(),
+        "-n",
+        "2500",
+        "--seed",
+        "9",
+        "--events",
+        "--out",
+        whole.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, Some(0));
+    assert_same_files(&whole, out, &["runs.csv", "groups.csv", "summary.csv", "events.csv"]);
+    assert!(!out.join("checkpoint.json").exists(), "a finished batch keeps no checkpoint");
+    assert!(!wd.files().iter().any(|f| f.ends_with(".partial")), "{:?}", wd.files());
+}
+
+#[test]
+fn sigint_stops_cleanly_and_resume_gives_identical_files() {
+    let wd = Workdir::new();
+    let out = wd.path().join("int");
+    assert_eq!(interrupt(&wd, &out, "-INT"), Some(130));
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"interrupted\": true"), "{manifest}");
+    assert!(!out.join("runs.csv").exists(), "an interrupted batch shows no file that looks whole");
+    resume_and_compare(&wd, &out);
+}
+
+#[test]
+fn sigterm_stops_cleanly_too() {
+    let wd = Workdir::new();
+    let out = wd.path().join("term");
+    assert_eq!(interrupt(&wd, &out, "-TERM"), Some(130));
+    resume_and_compare(&wd, &out);
+}
+
+#[test]
+fn a_batch_killed_mid_write_resumes_to_identical_files() {
+    let wd = Workdir::new();
+    let out = wd.path().join("kill");
+    assert_eq!(interrupt(&wd, &out, "-KILL"), None);
+    resume_and_compare(&wd, &out);
+}
+
+#[test]
+fn resume_refuses_a_different_batch_and_a_missing_checkpoint() {
+    let wd = Workdir::new();
+    let out = wd.path().join("int");
+    assert_eq!(interrupt(&wd, &out, "-INT"), Some(130));
+    let o = wd.run(&[
+        "run",
+        &vietnam(),
+        "-n",
+        "2500",
+        "--seed",
+        "10",
+        "--events",
+        "--resume",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, Some(2));
+    assert!(o.stderr.contains("different batch"), "{}", o.stderr);
+    let o = wd.run(&[
+        "run",
+        &vietnam(),
+        "-n",
+        "5",
+        "--resume",
+        "--out",
+        wd.path().join("none").to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, Some(2));
+    assert!(o.stderr.contains("nothing to resume"), "{}", o.stderr);
+}
+
+#[test]
+fn an_unwritable_output_location_is_a_clear_error() {
+    let wd = Workdir::new();
+    let blocker = wd.write("blocker", "a file where a folder should be");
+    let out = blocker.join("results");
+    let o = wd.run(&["run", &vietnam(), "-n", "2", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.code, Some(2));
+    assert!(o.stderr.contains("cannot write results") && o.stderr.contains("blocker"), "{}", o.stderr);
+}
