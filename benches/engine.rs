@@ -36,6 +36,35 @@ fn tick(c: &mut Criterion) {
     });
 }
 
+/// Each mechanism on the Afghanistan world as it stands after five years.
+fn mechanisms(c: &mut Criterion) {
+    use detente::engine::{choice, factions, groups, ladder, prepare, threat, trust, Scratch};
+    use rand::SeedableRng;
+    let s = scenario("scenarios/afghanistan/baseline.toml");
+    let setup = &s.base;
+    let mut sim = Simulator::new();
+    let mut rec = Recorder::new(false, false);
+    sim.start(setup, 7, &mut rec);
+    for _ in 0..60 {
+        sim.step(setup, &mut rec);
+    }
+    let world = sim.world().expect("a started run has a world").clone();
+    let mut scratch = Scratch::default();
+    prepare(&world, &mut scratch);
+    threat::perceive(&world, &mut scratch);
+    let fresh = || (world.clone(), scratch.clone(), rand_chacha::ChaCha8Rng::seed_from_u64(1));
+    let mut group = c.benchmark_group("mechanism");
+    group.bench_function("threat", |b| b.iter_batched_ref(fresh, |(w, s, _)| threat::perceive(w, s), BatchSize::SmallInput));
+    group.bench_function("choice", |b| b.iter_batched_ref(fresh, |(w, s, r)| choice::choose(w, r, s), BatchSize::SmallInput));
+    group.bench_function("trust", |b| b.iter_batched_ref(fresh, |(w, s, _)| trust::update(w, s), BatchSize::SmallInput));
+    group.bench_function("ladder", |b| {
+        b.iter_batched_ref(fresh, |(w, s, r)| ladder::move_stages(w, 61, r, s, &mut Recorder::default()), BatchSize::SmallInput)
+    });
+    group.bench_function("factions", |b| b.iter_batched_ref(fresh, |(w, s, r)| factions::update(w, r, s), BatchSize::SmallInput));
+    group.bench_function("groups", |b| b.iter_batched_ref(fresh, |(w, s, _)| groups::grow(w, s), BatchSize::SmallInput));
+    group.finish();
+}
+
 fn run(c: &mut Criterion) {
     let mut group = c.benchmark_group("run");
     for (name, path) in [
@@ -88,5 +117,5 @@ fn batch(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, tick, run, batch);
+criterion_group!(benches, tick, mechanisms, run, batch);
 criterion_main!(benches);

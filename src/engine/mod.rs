@@ -289,8 +289,9 @@ impl Simulator {
     }
 }
 
-/// Sizes the scratch buffers for `world` and lists who chooses toward whom.
-fn prepare(world: &World, s: &mut Scratch) {
+/// Sizes the scratch buffers for `world` and lists who chooses toward whom
+/// (public for the mechanism benchmarks).
+pub fn prepare(world: &World, s: &mut Scratch) {
     let n = world.n();
     s.pragmatism.resize(n, 0.0);
     s.hostility.resize(n * n, 0.0);
