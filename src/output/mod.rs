@@ -144,7 +144,9 @@ impl Drop for AtomicFile {
 /// A CSV writer over an [`AtomicFile`], with a header.
 pub struct CsvFile {
     writer: csv::Writer<AtomicFile>,
-    record: csv::ByteRecord,
+    /// First error of the row being written; fields go straight to the
+    /// writer (no intermediate record), and the error surfaces at `end_row`.
+    error: Option<csv::Error>,
     scratch: String,
     rows: u64,
 }
@@ -157,14 +159,14 @@ impl CsvFile {
         writer
             .write_record(header.iter().map(|h| h.as_ref()))
             .map_err(|e| OutputError::new(dest, io::Error::other(e)))?;
-        Ok(CsvFile { writer, record: csv::ByteRecord::new(), scratch: String::new(), rows: 0 })
+        Ok(CsvFile { writer, error: None, scratch: String::new(), rows: 0 })
     }
 
     /// Reopens an interrupted file at `len` bytes; the header is already there.
     pub fn reopen(dest: &Path, len: u64) -> Result<CsvFile, OutputError> {
         let file = AtomicFile::reopen(dest, len)?;
         let writer = csv::WriterBuilder::new().has_headers(false).from_writer(file);
-        Ok(CsvFile { writer, record: csv::ByteRecord::new(), scratch: String::new(), rows: 0 })
+        Ok(CsvFile { writer, error: None, scratch: String::new(), rows: 0 })
     }
 
     /// Hands everything written so far to the operating system and returns
@@ -189,15 +191,23 @@ impl CsvFile {
         }
     }
 
+    fn field(&mut self, bytes: &[u8]) {
+        if self.error.is_none() {
+            if let Err(e) = self.writer.write_field(bytes) {
+                self.error = Some(e);
+            }
+        }
+    }
+
     /// Appends a text field to the current row.
     pub fn text(&mut self, s: &str) -> &mut CsvFile {
-        self.record.push_field(s.as_bytes());
+        self.field(s.as_bytes());
         self
     }
 
     /// Appends an integer field.
     pub fn int(&mut self, x: impl itoa::Integer) -> &mut CsvFile {
-        self.record.push_field(itoa::Buffer::new().format(x).as_bytes());
+        self.field(itoa::Buffer::new().format(x).as_bytes());
         self
     }
 
@@ -205,13 +215,15 @@ impl CsvFile {
     pub fn num(&mut self, x: f64) -> &mut CsvFile {
         self.scratch.clear();
         decimal(&mut self.scratch, x);
-        self.record.push_field(self.scratch.as_bytes());
+        let scratch = std::mem::take(&mut self.scratch);
+        self.field(scratch.as_bytes());
+        self.scratch = scratch;
         self
     }
 
     /// Appends an empty field (a value that does not exist, e.g. "never reached").
     pub fn empty(&mut self) -> &mut CsvFile {
-        self.record.push_field(b"");
+        self.field(b"");
         self
     }
 
@@ -226,13 +238,11 @@ impl CsvFile {
     /// Writes the current row and starts the next.
     pub fn end_row(&mut self) -> Result<(), OutputError> {
         self.rows += 1;
-        let path = self.writer.get_ref().path().to_path_buf();
-        let result = self
-            .writer
-            .write_byte_record(&self.record)
-            .map_err(|e| OutputError::new(&path, io::Error::other(e)));
-        self.record.clear();
-        result
+        let ended = self.writer.write_record(None::<&[u8]>);
+        match self.error.take().map_or(ended, Err) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(OutputError::new(self.path(), io::Error::other(e))),
+        }
     }
 
     /// The final path of the file.
@@ -260,15 +270,38 @@ pub fn decimal(out: &mut String, x: f64) {
     if !x.is_finite() {
         return;
     }
+    // Fast path: most values fit a fixed-point integer of micro-units, which
+    // integer formatting writes several times faster than `{:.6}`.
+    let scaled = (x * 1e6).round();
+    if scaled.abs() < 9e15 {
+        let n = scaled as i64;
+        if n < 0 {
+            out.push('-');
+        }
+        let magnitude = n.unsigned_abs();
+        let mut buffer = itoa::Buffer::new();
+        out.push_str(buffer.format(magnitude / 1_000_000));
+        let mut fraction = magnitude % 1_000_000;
+        if fraction != 0 {
+            let mut digits = 6;
+            while fraction % 10 == 0 {
+                fraction /= 10;
+                digits -= 1;
+            }
+            out.push('.');
+            let text = buffer.format(fraction);
+            for _ in text.len()..digits {
+                out.push('0');
+            }
+            out.push_str(text);
+        }
+        return;
+    }
     let start = out.len();
     let _ = write!(out, "{x:.6}");
     if out[start..].contains('.') {
         let trimmed = out[start..].trim_end_matches('0').trim_end_matches('.').len();
         out.truncate(start + trimmed);
-    }
-    if &out[start..] == "-0" {
-        out.truncate(start);
-        out.push('0');
     }
 }
 
@@ -307,6 +340,12 @@ mod tests {
             (-1e-7, "0"),
             (1.0 / 3.0, "0.333333"),
             (1e12, "1000000000000"),
+            (-2.5, "-2.5"),
+            (0.000001, "0.000001"),
+            (-0.0000004, "0"),
+            (0.01, "0.01"),
+            (3.100204, "3.100204"),
+            (1e17, "100000000000000000"),
         ] {
             assert_eq!(decimal_string(x), s);
         }
