@@ -284,7 +284,7 @@ pub fn decimal(out: &mut String, x: f64) {
         let mut fraction = magnitude % 1_000_000;
         if fraction != 0 {
             let mut digits = 6;
-            while fraction % 10 == 0 {
+            while fraction.is_multiple_of(10) {
                 fraction /= 10;
                 digits -= 1;
             }
