@@ -18,8 +18,9 @@
 #   SBATCH_ARGS   extra sbatch options for both jobs, e.g.
 #                 "--partition=short --account=proj42 --time=01:00:00"
 #
-# Prints the two job ids. Relative scenario paths are resolved in the current
-# folder, which the jobs also run in.
+# Checks the scenario files with `detente validate` first, then prints the two
+# job ids (also written to OUT/jobs.env). Relative scenario paths are resolved
+# in the current folder, which the jobs also run in.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -57,6 +58,13 @@ fi
 [[ -x $detente ]] || die "$detente is not an executable file"
 command -v sbatch >/dev/null || die "sbatch not found: run this on a Slurm login node"
 
+# Catch scenario errors here rather than in N queued jobs.
+files=()
+for a in "$@"; do [[ $a == *.toml && $a != -* && $a != *=* ]] && files+=("$a"); done
+if (( ${#files[@]} )); then
+    "$detente" validate "${files[@]}" >/dev/null || die "fix the scenario files first (detente validate ${files[*]})"
+fi
+
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 shopt -s nullglob
@@ -72,7 +80,10 @@ extra=(${SBATCH_ARGS:-})
 array_id=$(sbatch --parsable --export=ALL --chdir="$PWD" \
     --array="0-$((shards - 1))" --cpus-per-task="$cpus" \
     --job-name=detente-shards --output="$out/logs/shard-%a.out" \
-    "${extra[@]}" "$here/detente-array.sbatch" "$@")
+    "${extra[@]}" "$here/detente-array.sbatch" "$@") || {
+    echo "submit.sh: sbatch refused the shard array; nothing was submitted" >&2
+    exit 1
+}
 array_id=${array_id%%;*}
 
 if ! merge_id=$(sbatch --parsable --export=ALL --chdir="$PWD" \
