@@ -73,7 +73,7 @@ finish() {
     stop_pid munged "$munged_pid"
     local took=$(($(date +%s) - started))
     if [[ $result == PASS && $rc == 0 ]]; then
-        [[ ${SLURM_TEST_KEEP:-0} == 1 ]] && log "kept $work" || rm -rf "$work"
+        if [[ ${SLURM_TEST_KEEP:-0} == 1 ]]; then log "kept $work"; else rm -rf "$work"; fi
         echo "PASS: slurm test-local: $shards-shard job array + merge on Slurm ${slurm_version:-?} reproduce the single-machine run byte for byte ($compared files) (${took}s)"
         exit 0
     fi
