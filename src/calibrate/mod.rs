@@ -104,6 +104,8 @@ pub struct Posterior {
     pub evaluations: u64,
     /// False when the budget ran out before the last round filled its population.
     pub converged: bool,
+    /// True when a stop was requested; the population is the last complete round's.
+    pub interrupted: bool,
 }
 
 /// Weighted quantile of `values` (nearest rank on the weighted CDF).
@@ -174,7 +176,12 @@ impl Calibration<'_> {
     }
 
     /// Runs the calibration; `progress(evaluations_so_far, round)` is called after each batch.
-    pub fn run(&self, mut progress: impl FnMut(u64, usize)) -> Posterior {
+    pub fn run(
+        &self,
+        stop: &std::sync::atomic::AtomicBool,
+        mut progress: impl FnMut(u64, usize),
+    ) -> Posterior {
+        let stopped = || stop.load(std::sync::atomic::Ordering::Relaxed);
         let mut rng = ChaCha8Rng::seed_from_u64(crate::engine::rng::mix(self.seed ^ 0xca1b));
         let n = self.particles.max(2);
         let first_batch = match self.method {
@@ -202,15 +209,20 @@ impl Calibration<'_> {
             acceptance_rate: population.len() as f64 / evaluations as f64,
         }];
         let mut converged = true;
+        let mut interrupted = false;
         if self.method == Method::Smc {
             for round in 1..=self.rounds {
+                if stopped() {
+                    interrupted = true;
+                    break;
+                }
                 let distances: Vec<f64> = population.iter().map(|p| p.distance).collect();
                 let weights: Vec<f64> = population.iter().map(|p| p.weight).collect();
                 let tolerance = weighted_quantile(&distances, &weights, 0.5).unwrap_or(f64::INFINITY);
                 let sigma = self.kernel_widths(&population);
                 let mut next: Vec<Particle> = Vec::new();
                 let mut round_evals = 0;
-                while next.len() < n && evaluations < self.max_evaluations {
+                while next.len() < n && evaluations < self.max_evaluations && !stopped() {
                     let batch = (n as u64).min(self.max_evaluations - evaluations);
                     let proposals: Vec<Vec<f64>> =
                         (0..batch).map(|_| self.perturb(&population, &sigma, &mut rng)).collect();
@@ -224,6 +236,10 @@ impl Calibration<'_> {
                             next.push(Particle { values, distance, weight });
                         }
                     }
+                }
+                if stopped() && next.len() < n {
+                    interrupted = true;
+                    break;
                 }
                 if next.len() < 2 {
                     converged = false;
@@ -249,7 +265,7 @@ impl Calibration<'_> {
                 }
             }
         }
-        Posterior { particles: population, rounds, evaluations, converged }
+        Posterior { particles: population, rounds, evaluations, converged, interrupted }
     }
 
     fn draw_prior(&self, rng: &mut ChaCha8Rng) -> Vec<f64> {

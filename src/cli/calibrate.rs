@@ -128,7 +128,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let started = SystemTime::now();
     let clock = Instant::now();
     let bar = progress(max_evaluations, "candidates");
-    let posterior = calibration.run(|done, round| {
+    let posterior = calibration.run(super::common::stop_flag(), |done, round| {
         bar.set_position(done);
         bar.set_message(format!("round {round}"));
     });
@@ -175,6 +175,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             "evaluations": posterior.evaluations,
             "max_evaluations": max_evaluations,
             "converged": posterior.converged,
+            "interrupted": posterior.interrupted,
             "distance": "root mean square over scored stages of the median timing error, years",
             "stages": calibration.compare.stages,
             "censor_penalty_months": censor,
@@ -203,6 +204,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         );
     }
     println!("results in {} ({elapsed:.1} s)", out.display());
+    if posterior.interrupted {
+        eprintln!(
+            "interrupted: the results hold the last complete round ({} of {}); rerun to calibrate fully",
+            posterior.rounds.len() - 1,
+            calibration.rounds
+        );
+        return Ok(ExitCode::from(130));
+    }
     if !posterior.converged {
         eprintln!("warning: the evaluation budget ran out before the last round filled its population");
         return Ok(ExitCode::from(1));

@@ -1,6 +1,8 @@
 //! Pieces shared by subcommands: loading scenarios, finding files, progress bars.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Once;
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -75,4 +77,17 @@ pub fn progress(total: u64, what: &str) -> ProgressBar {
         bar.set_style(style.progress_chars("=> "));
     }
     bar
+}
+
+/// Raised by SIGINT or SIGTERM: long commands stop at their next safe point.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// The stop flag, with the signal handler installed on first use.
+pub fn stop_flag() -> &'static AtomicBool {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        // Without a handler the default action (exit) applies; nothing else is lost.
+        let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
+    });
+    &STOP
 }

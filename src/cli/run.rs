@@ -2,12 +2,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 
-use super::common::{load_all, progress, resolve_sets, scenario_files};
+use super::common::{load_all, progress, resolve_sets, scenario_files, stop_flag};
 use crate::batch::aggregate::JobSummary;
 use crate::batch::{self, effective_threads, BatchError, Capture, Job};
 use crate::model::{Field, Setup};
@@ -75,9 +74,6 @@ impl Shard {
         (at(self.index), at(self.index + 1))
     }
 }
-
-/// Set by SIGINT or SIGTERM; the batch stops at the next chunk boundary.
-static STOP: AtomicBool = AtomicBool::new(false);
 
 /// Which runs of a scenario: variants, replications, seed, overrides, threads.
 #[derive(Debug, Clone, Default, clap::Args, serde::Serialize, serde::Deserialize)]
@@ -242,11 +238,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     skip_done(&mut jobs, writer.next());
     let bar = progress(total, "runs");
     bar.inc(done);
-    // A second signal handler cannot be installed in one process (tests call
-    // `run` once per process), so a failure here only loses graceful stops.
-    let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
     let mut last_checkpoint = Instant::now();
-    let result = batch::execute(&jobs, threads, capture, &STOP, |k, runs| {
+    let result = batch::execute(&jobs, threads, capture, stop_flag(), |k, runs| {
         writer.consume(k, runs)?;
         done += runs.len() as u64;
         bar.inc(runs.len() as u64);

@@ -73,7 +73,7 @@ fn smc_recovers_the_step_rate_used_to_make_the_reference() {
         seed: 5,
         threads: 2,
     };
-    let posterior = calibration.run(|_, _| {});
+    let posterior = calibration.run(&std::sync::atomic::AtomicBool::new(false), |_, _| {});
     let values: Vec<f64> = posterior.particles.iter().map(|p| p.values[0]).collect();
     let weights: Vec<f64> = posterior.particles.iter().map(|p| p.weight).collect();
     let lo = weighted_quantile(&values, &weights, 0.05).unwrap();
@@ -110,7 +110,7 @@ fn calibration_is_reproducible_whatever_the_thread_count() {
             seed: 11,
             threads,
         }
-        .run(|_, _| {})
+        .run(&std::sync::atomic::AtomicBool::new(false), |_, _| {})
         .particles
     };
     assert_eq!(run(1), run(2));
