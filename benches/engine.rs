@@ -54,14 +54,28 @@ fn mechanisms(c: &mut Criterion) {
     threat::perceive(&world, &mut scratch);
     let fresh = || (world.clone(), scratch.clone(), rand_chacha::ChaCha8Rng::seed_from_u64(1));
     let mut group = c.benchmark_group("mechanism");
-    group.bench_function("threat", |b| b.iter_batched_ref(fresh, |(w, s, _)| threat::perceive(w, s), BatchSize::SmallInput));
-    group.bench_function("choice", |b| b.iter_batched_ref(fresh, |(w, s, r)| choice::choose(w, r, s), BatchSize::SmallInput));
-    group.bench_function("trust", |b| b.iter_batched_ref(fresh, |(w, s, _)| trust::update(w, s), BatchSize::SmallInput));
-    group.bench_function("ladder", |b| {
-        b.iter_batched_ref(fresh, |(w, s, r)| ladder::move_stages(w, 61, r, s, &mut Recorder::default()), BatchSize::SmallInput)
+    group.bench_function("threat", |b| {
+        b.iter_batched_ref(fresh, |(w, s, _)| threat::perceive(w, s), BatchSize::SmallInput)
     });
-    group.bench_function("factions", |b| b.iter_batched_ref(fresh, |(w, s, r)| factions::update(w, r, s), BatchSize::SmallInput));
-    group.bench_function("groups", |b| b.iter_batched_ref(fresh, |(w, s, _)| groups::grow(w, s), BatchSize::SmallInput));
+    group.bench_function("choice", |b| {
+        b.iter_batched_ref(fresh, |(w, s, r)| choice::choose(w, r, s), BatchSize::SmallInput)
+    });
+    group.bench_function("trust", |b| {
+        b.iter_batched_ref(fresh, |(w, s, _)| trust::update(w, s), BatchSize::SmallInput)
+    });
+    group.bench_function("ladder", |b| {
+        b.iter_batched_ref(
+            fresh,
+            |(w, s, r)| ladder::move_stages(w, 61, r, s, &mut Recorder::default()),
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("factions", |b| {
+        b.iter_batched_ref(fresh, |(w, s, r)| factions::update(w, r, s), BatchSize::SmallInput)
+    });
+    group.bench_function("groups", |b| {
+        b.iter_batched_ref(fresh, |(w, s, _)| groups::grow(w, s), BatchSize::SmallInput)
+    });
     group.finish();
 }
 
