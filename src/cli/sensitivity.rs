@@ -10,6 +10,8 @@
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
+use std::io::Write as _;
+
 use anyhow::{bail, Result};
 
 use super::sweep::{execute, prepare, DesignArgs};
@@ -77,7 +79,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         "bootstrap_seed": design_seed(prep.seed, "bootstrap"),
     });
     prep.manifest("sensitivity", started, elapsed, &collected.paths, details).write(&prep.out)?;
-    print_table(&rows);
+    print_table(&rows)?;
     println!(
         "{} design: {} points x {} replications = {} runs in {elapsed:.1} s on {} thread(s); results in {}",
         prep.design.kind.as_str(),
@@ -91,7 +93,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
 }
 
 /// Prints, per outcome, the parameters in rank order with their main index.
-fn print_table(rows: &[SensitivityRow]) {
+/// Write errors (a closed pipe) are returned, not panicked on.
+fn print_table(rows: &[SensitivityRow]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
     let fmt = |t: Option<(f64, f64, f64)>| match t {
         Some((v, lo, hi)) => format!("{v:>8.3} [{lo:>7.3}, {hi:>7.3}]"),
         None => format!("{:>27}", "-"),
@@ -100,31 +104,27 @@ fn print_table(rows: &[SensitivityRow]) {
     for r in rows {
         if r.outcome != last {
             last = &r.outcome;
-            println!();
-            match r.method {
-                "morris" => println!(
-                    "{}\n  rank  {:<48} {:>27}  {:>8}",
-                    r.outcome, "parameter", "mu* [95% CI]", "sigma"
-                ),
-                _ => println!(
-                    "{}\n  rank  {:<48} {:>27}  {:>27}",
-                    r.outcome, "parameter", "total [95% CI]", "first order [95% CI]"
-                ),
-            }
+            writeln!(out)?;
+            let (main, other) = match r.method {
+                "morris" => ("mu* [95% CI]", "sigma"),
+                _ => ("total [95% CI]", "first order [95% CI]"),
+            };
+            writeln!(out, "{}\n  rank  {:<48} {main:>27}  {other:>27}", r.outcome, "parameter")?;
             if r.rank.is_none() {
-                println!("  (the outcome did not vary over the design: no parameter moves it)");
+                writeln!(out, "  (the outcome did not vary over the design: no parameter moves it)")?;
             }
         }
         let rank = r.rank.map_or("-".to_string(), |k| k.to_string());
         match r.method {
-            "morris" => println!(
-                "  {rank:>4}  {:<48} {}  {:>8}",
+            "morris" => writeln!(
+                out,
+                "  {rank:>4}  {:<48} {}  {:>27}",
                 r.parameter,
                 fmt(r.mu_star),
                 r.sigma.map_or("-".into(), |s| format!("{s:.3}"))
-            ),
-            _ => println!("  {rank:>4}  {:<48} {}  {}", r.parameter, fmt(r.total), fmt(r.first_order)),
+            )?,
+            _ => writeln!(out, "  {rank:>4}  {:<48} {}  {}", r.parameter, fmt(r.total), fmt(r.first_order))?,
         }
     }
-    println!();
+    writeln!(out)
 }

@@ -67,7 +67,8 @@ pub fn sensitivity(
             total: None,
         };
         let mut block: Vec<(f64, SensitivityRow)> = match structure {
-            Structure::Saltelli(layout) => match sobol_indices(layout, values, BOOTSTRAP, &mut rng) {
+            Structure::Saltelli(layout) => match sobol_indices(layout, &centred(values), BOOTSTRAP, &mut rng)
+            {
                 Ok(indices) => indices
                     .iter()
                     .enumerate()
@@ -122,6 +123,15 @@ pub fn sensitivity(
         rows.extend(block.into_iter().map(|(_, r)| r));
     }
     Ok(rows)
+}
+
+/// `values` minus their mean (summed in order). Sobol' indices do not change
+/// when a constant is added to the output, but the first-order estimator's
+/// sampling error grows with the output's distance from zero: months to a
+/// stage (hundreds) would otherwise drown a variance of a few months.
+fn centred(values: &[f64]) -> Vec<f64> {
+    let m = crate::stats::quantile::mean(values).unwrap_or(0.0);
+    values.iter().map(|v| v - m).collect()
 }
 
 /// A PRIM search and the box it settled on.

@@ -6,6 +6,7 @@ mod calibrate;
 mod cli;
 mod determinism;
 mod docs;
+mod explore;
 mod golden;
 mod props;
 mod reference_cli;
