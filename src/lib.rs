@@ -17,5 +17,6 @@ pub mod explore;
 pub mod model;
 pub mod output;
 pub mod reference;
+pub mod report;
 pub mod scenario;
 pub mod stats;

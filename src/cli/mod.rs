@@ -11,6 +11,7 @@ mod discover;
 mod list;
 mod merge;
 mod params;
+mod report;
 mod run;
 mod sensitivity;
 mod sweep;
@@ -45,6 +46,8 @@ enum Command {
     Merge(merge::Args),
     /// Print every mechanism parameter with its default, range, unit and meaning.
     Params(params::Args),
+    /// Build the workbook, charts, exemplar timelines and HTML page of a results folder.
+    Report(report::Args),
     /// Run an experimental design over named key paths: points.csv, runs.csv.
     Sweep(sweep::Args),
     /// Rank the swept assumptions by their influence on key outcomes (Sobol or Morris).
@@ -65,6 +68,7 @@ pub fn main() -> ExitCode {
         Some(Command::List(args)) => list::run(args),
         Some(Command::Merge(args)) => merge::run(args),
         Some(Command::Params(args)) => params::run(args),
+        Some(Command::Report(args)) => report::run(args),
         Some(Command::Sweep(args)) => sweep::run(args),
         Some(Command::Sensitivity(args)) => sensitivity::run(args),
         Some(Command::Discover(args)) => discover::run(args),

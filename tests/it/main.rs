@@ -10,5 +10,6 @@ mod explore;
 mod golden;
 mod props;
 mod reference_cli;
+mod report;
 mod scale;
 mod workdir;

@@ -1,0 +1,155 @@
+//! End-to-end: `detente report` on a small Vietnam run: the workbook reads
+//! back equal to the CSVs, the charts are SVG with one panel per variant,
+//! the page is self-contained, and exemplars come three to a variant.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use calamine::{open_workbook, Data, Reader, Xlsx};
+
+use crate::workdir::{repo_root, vietnam, Workdir};
+
+/// Runs Vietnam with 30 replications, summary timeseries and events, into `dir`.
+fn small_run(wd: &Workdir, dir: &str, events: bool) {
+    let mut args = vec!["run".to_string(), vietnam().display().to_string(), "-n".into(), "30".into()];
+    args.extend(["--timeseries", "summary", "--out", dir].map(String::from));
+    if events {
+        args.push("--events".into());
+    }
+    wd.run(&args).ok();
+}
+
+fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_path(path).unwrap();
+    reader.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect()
+}
+
+/// A workbook cell equals a CSV cell: same text, or the same number.
+fn same(cell: &Data, text: &str) -> bool {
+    match cell {
+        Data::Empty => text.is_empty(),
+        Data::String(s) => s == text,
+        Data::Float(f) => text.parse::<f64>().is_ok_and(|x| x == *f),
+        Data::Int(i) => text.parse::<i64>().is_ok_and(|x| x == *i),
+        _ => false,
+    }
+}
+
+fn sheet(book: &mut Xlsx<std::io::BufReader<std::fs::File>>, name: &str) -> Vec<Vec<Data>> {
+    let range = book.worksheet_range(name).unwrap_or_else(|e| panic!("sheet {name}: {e}"));
+    range.rows().map(|r| r.to_vec()).collect()
+}
+
+#[test]
+fn report_builds_every_deliverable_from_a_small_run() {
+    let wd = Workdir::new();
+    small_run(&wd, "out", true);
+    let out = wd.join("out");
+    // An exploration file handled generically: a sheet and a tornado chart.
+    wd.write(
+        "out/sensitivity.csv",
+        "outcome,parameter,rank,method,total,total_ci_low,total_ci_high\n\
+         months_to_5,params.trust.learn_up,1,sobol,0.6,0.5,0.7\n\
+         months_to_5,params.ladder.step_rate,2,sobol,0.2,0.1,0.3\n",
+    );
+    let reference = repo_root().join("scenarios/reference/us_vietnam.csv");
+    let o = wd.run(&["report", "out", "--reference", reference.to_str().unwrap()]).ok();
+    for f in ["results.xlsx", "report.html", "exemplars.csv", "exemplars.md"] {
+        assert!(out.join(f).is_file(), "{f} missing:\n{o}");
+    }
+
+    let summary = read_csv(&out.join("summary.csv"));
+    let variants: BTreeSet<String> = summary[1..].iter().map(|r| r[1].clone()).collect();
+
+    // Workbook: the summary sheet equals summary.csv cell for cell.
+    let mut book: Xlsx<_> = open_workbook(out.join("results.xlsx")).unwrap();
+    let names = book.sheet_names();
+    for s in ["summary", "timeseries", "runs", "events", "sensitivity", "exemplars", "columns"] {
+        assert!(names.iter().any(|n| n == s), "no sheet {s} in {names:?}");
+    }
+    let cells = sheet(&mut book, "summary");
+    assert_eq!(cells.len(), summary.len());
+    for (r, (got, want)) in cells.iter().zip(&summary).enumerate() {
+        assert_eq!(got.len(), want.len(), "row {r}");
+        for (c, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!(same(g, w), "summary row {r} column {}: workbook {g:?}, CSV {w:?}", summary[0][c]);
+        }
+    }
+    // Runs: seeds survive as text, all 30 × variants rows fit under the sample bound.
+    let runs = read_csv(&out.join("runs.csv"));
+    let run_cells = sheet(&mut book, "runs");
+    assert_eq!(run_cells.len(), runs.len());
+    assert!(same(&run_cells[1][3], &runs[1][3]), "run_seed {:?} vs {}", run_cells[1][3], runs[1][3]);
+    // The columns sheet explains every summary column.
+    let columns = sheet(&mut book, "columns");
+    let explained: BTreeSet<String> =
+        columns.iter().filter(|r| r[0] == Data::String("summary".into())).map(|r| r[1].to_string()).collect();
+    for h in &summary[0] {
+        assert!(explained.contains(h), "column {h} not explained");
+    }
+
+    // Charts: SVG documents with one panel per variant, the reference on each stage panel.
+    let charts = out.join("charts");
+    let stage = std::fs::read_to_string(charts.join("fan_stage_us_vietnam_1975_us-vietnam.svg")).unwrap();
+    assert!(stage.starts_with("<svg") && stage.trim_end().ends_with("</svg>"));
+    assert_eq!(stage.matches("<g class=\"panel\"").count(), variants.len());
+    assert_eq!(stage.matches("class=\"median\"").count(), variants.len());
+    assert_eq!(stage.matches("class=\"reference\"").count(), variants.len());
+    let trust = std::fs::read_to_string(charts.join("fan_trust_us_vietnam_1975_us-vietnam.svg")).unwrap();
+    assert_eq!(trust.matches("class=\"band\"").count(), variants.len());
+    let time = std::fs::read_to_string(charts.join("time_to_stage_5.svg")).unwrap();
+    assert_eq!(time.matches("<g class=\"panel\"").count(), variants.len());
+    let tornado = std::fs::read_to_string(charts.join("tornado.svg")).unwrap();
+    assert_eq!(tornado.matches("class=\"bar\"").count(), 2);
+    for svg in [&stage, &trust, &time, &tornado] {
+        assert_eq!(svg.matches("<svg").count(), 1);
+        assert_eq!(svg.matches('<').count(), svg.matches('>').count(), "unbalanced markup");
+    }
+
+    // The page: self-contained and complete.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(!html.to_lowercase().contains("<script"));
+    assert!(!html.contains("http"), "the page holds a URL");
+    assert_eq!(html.matches("<svg").count(), 4);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert!(html.contains(manifest["scenarios"][0]["sha256"].as_str().unwrap()));
+
+    // Exemplars: three percentiles per variant.
+    let ex = read_csv(&out.join("exemplars.csv"));
+    assert_eq!(ex[0].join(","), detente::report::exemplars::CSV_HEADER.join(","));
+    let mut per_variant: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for row in &ex[1..] {
+        per_variant.entry(row[1].clone()).or_default().insert(row[2].clone());
+    }
+    assert_eq!(per_variant.keys().cloned().collect::<BTreeSet<_>>(), variants);
+    for (v, ps) in &per_variant {
+        assert_eq!(ps.iter().map(String::as_str).collect::<Vec<_>>(), vec!["10", "50", "90"], "variant {v}");
+    }
+}
+
+#[test]
+fn report_without_events_explains_how_to_get_them() {
+    let wd = Workdir::new();
+    small_run(&wd, "out", false);
+    let o = wd.run(&["report", "out", "--html"]).ok();
+    assert!(o.stderr.contains("--events"), "{o}");
+    let html = wd.read("out/report.html");
+    assert!(html.contains("--events"));
+    assert!(!wd.join("out/results.xlsx").exists(), "--html alone wrote a workbook");
+}
+
+#[test]
+fn report_rejects_bad_input_with_exit_2() {
+    let wd = Workdir::new();
+    let o = wd.run(&["report", "no_such_folder"]).code(2);
+    assert!(o.stderr.contains("no_such_folder"), "{o}");
+    wd.write("empty/readme.txt", "nothing here");
+    let o = wd.run(&["report", "empty"]).code(2);
+    assert!(o.stderr.contains("summary.csv"), "{o}");
+    small_run(&wd, "out", false);
+    wd.run(&["report", "out", "--dyad", "x-y"]).code(2);
+    wd.write("bad.csv", "date,stage\n1975-04-30,99\n");
+    let o = wd.run(&["report", "out", "--reference", "bad.csv"]).code(2);
+    assert!(o.stderr.contains("bad.csv:2"), "{o}");
+}
