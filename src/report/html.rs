@@ -30,7 +30,7 @@ pub struct Inputs<'a> {
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:1100px;color:#222}\
 table{border-collapse:collapse;font-size:13px;margin:1em 0}\
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}\
-th{background:#f0f0f0}td.t{text-align:left}\
+th{background:#f0f0f0}td.t{text-align:left;white-space:nowrap}\
 .note{color:#555;font-size:13px}ul.timeline{font-size:13px}\
 .when{font-family:monospace;color:#555}figure{margin:1.5em 0}figcaption{font-size:13px;color:#444}\
 svg{max-width:100%;height:auto}";
@@ -135,7 +135,13 @@ fn headline(summary: &Table) -> String {
                 Some(p) => {
                     let date =
                         if date.is_empty() { "\u{2013}".to_string() } else { date.chars().take(7).collect() };
-                    format!("{:.1} %<br>{}", 100.0 * p, escape(&date))
+                    // A handful of runs in thousands must not read as "never".
+                    let pct = if p > 0.0 && p < 0.0005 {
+                        "&lt;0.1 %".to_string()
+                    } else {
+                        format!("{:.1} %", 100.0 * p)
+                    };
+                    format!("{pct}<br>{}", escape(&date))
                 }
                 None => String::new(),
             };
