@@ -32,6 +32,12 @@ pub struct Args {
     /// Write events.csv: every event, attack and stage change of every run.
     #[arg(long)]
     pub events: bool,
+    /// Also write results.xlsx (a sheet per table) next to the CSV files.
+    #[arg(long)]
+    pub xlsx: bool,
+    /// Also write results.xlsx, charts/*.svg and report.html (see `detente report`).
+    #[arg(long)]
+    pub report: bool,
     /// Run only slice I of N (0-based) of every job's replicates, for `detente merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
@@ -133,6 +139,8 @@ pub fn default_batch() -> Result<ExitCode> {
         out: Some(PathBuf::from("results/default")),
         timeseries: TimeseriesArg::Summary,
         events: false,
+        xlsx: false,
+        report: false,
         shard: None,
         resume: false,
         checkpoint_seconds: 10.0,
@@ -310,6 +318,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
     .write(&out)?;
     if role == Role::Whole {
         print_headlines(&plan, &summaries);
+        if args.xlsx || args.report {
+            let options = crate::report::Options {
+                xlsx: true,
+                charts: args.report,
+                html: args.report,
+                ..Default::default()
+            };
+            let outcome = crate::report::build(&out, &options)
+                .with_context(|| format!("the batch finished but the report on {} failed", out.display()))?;
+            for note in &outcome.notes {
+                eprintln!("note: {note}");
+            }
+        }
     }
     println!("{total} runs in {elapsed:.1} s on {threads} thread(s); results in {}", out.display());
     Ok(ExitCode::SUCCESS)

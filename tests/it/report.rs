@@ -153,3 +153,18 @@ fn report_rejects_bad_input_with_exit_2() {
     let o = wd.run(&["report", "out", "--reference", "bad.csv"]).code(2);
     assert!(o.stderr.contains("bad.csv:2"), "{o}");
 }
+
+#[test]
+fn run_writes_the_workbook_and_the_report_when_asked() {
+    let wd = Workdir::new();
+    let v = vietnam();
+    let o = wd.run(&["run", v.to_str().unwrap(), "-n", "8", "--out", "x", "--xlsx"]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert!(wd.join("x/results.xlsx").exists() && !wd.join("x/report.html").exists());
+    let o =
+        wd.run(&["run", v.to_str().unwrap(), "-n", "8", "--timeseries", "summary", "--out", "y", "--report"]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    for f in ["y/results.xlsx", "y/report.html", "y/charts/time_to_stage_5.svg"] {
+        assert!(wd.join(f).exists(), "{f} missing: {:?}", wd.files());
+    }
+}
