@@ -56,6 +56,40 @@ impl Problems {
 
 const BIG: f64 = 1e9;
 
+/// Most values the baseline and all its variants may expand to in memory,
+/// counted by [`expanded_size`]. Each variant is a full copy of the world, and
+/// events, ramps and elections are unrolled month by month, so a few
+/// kilobytes of repeated tables used to compile into gigabytes (an 8 KB file
+/// of 500 `[[actors]]` and 250 `[[variants]]`: 8 GB and a minute). The
+/// shipped scenarios use a few thousand.
+const MAX_EXPANDED: usize = 1 << 20;
+
+/// Most actors: the world holds a view for each ordered pair of them.
+const MAX_ACTORS: usize = 1024;
+
+/// What a setup holds in memory, in values: a view per ordered pair of
+/// actors, each event month (and a word per 8 bytes of its name, which each
+/// ramp month copies), each election month, each process.
+fn expanded_size(setup: &Setup) -> usize {
+    let n = setup.world.n();
+    let s = &setup.schedule;
+    n * n
+        + s.events.iter().map(event_size).sum::<usize>()
+        + s.elections.iter().map(|e| e.months.len()).sum::<usize>()
+        + s.processes.len()
+}
+
+fn event_size(e: &Event) -> usize {
+    1 + e.name.len() / 8 + e.effects.len()
+}
+
+fn too_big(what: &str) -> String {
+    format!(
+        "{what} would expand to more than {MAX_EXPANDED} values in memory (views between actors, \
+         months of events, ramps and elections, once more for each variant); split the file"
+    )
+}
+
 fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
@@ -238,6 +272,10 @@ fn build_world(raw: &RawScenario, ladder: Ladder, params: Params, p: &mut Proble
     let at = KeyPath::root().key("actors");
     if raw.actors.is_empty() {
         p.add(at.clone(), "expected at least two [[actors]], got none");
+        return None;
+    }
+    if raw.actors.len() > MAX_ACTORS {
+        p.add(at.clone(), format!("expected at most {MAX_ACTORS} [[actors]], got {}", raw.actors.len()));
         return None;
     }
     let mut actors: Vec<ActorInfo> = Vec::new();
@@ -607,6 +645,7 @@ fn effects(
 
 fn build_events(raw: &[RawEvent], world: &World, clock: Clock, at: &KeyPath, p: &mut Problems) -> Vec<Event> {
     let mut out = Vec::new();
+    let mut size = 0usize;
     for (k, e) in raw.iter().enumerate() {
         let at = at.index(k);
         let month = clock.index(at.key("date"), e.date.as_deref(), p, "key `date`");
@@ -634,7 +673,14 @@ fn build_events(raw: &[RawEvent], world: &World, clock: Clock, at: &KeyPath, p: 
         let ramp = ramp.clamp(1, 1200) as u32;
         let mut first = set;
         first.extend(add.iter().map(|e| Effect { value: e.value / ramp as f64, ..*e }));
-        out.push(Event { month, name: name.clone(), effects: first, attacks, quiet: false });
+        let event = Event { month, name: name.clone(), effects: first, attacks, quiet: false };
+        // Each ramp month is a copy; stop before unrolling past the budget.
+        size = size.saturating_add(event_size(&event).saturating_mul(ramp as usize));
+        if size > MAX_EXPANDED {
+            p.add(at.clone(), too_big("the events and their ramps"));
+            break;
+        }
+        out.push(event);
         for step in 1..ramp {
             if month + step > clock.horizon {
                 break;
@@ -700,6 +746,7 @@ fn build_elections(
     p: &mut Problems,
 ) -> Vec<Election> {
     let mut out = Vec::new();
+    let mut total = 0usize;
     for (k, e) in raw.iter().enumerate() {
         let at = at.index(k);
         let actor = match e.actor.as_deref() {
@@ -744,8 +791,17 @@ fn build_elections(
             }
         }
         let (Some(first), true) = (first, (1..=1200).contains(&every)) else { continue };
+        // Counted before the months are unrolled: monthly elections over ten
+        // thousand years are 120,000 months each.
+        let first_month = first.months_since(clock.start) as i64;
+        let held = (clock.horizon as i64 - first_month.max(0)) / every + 1;
+        total = total.saturating_add(usize::try_from(held).unwrap_or(0));
+        if total > MAX_EXPANDED {
+            p.add(at.key("every_months"), too_big("the elections"));
+            break;
+        }
         let mut months = Vec::new();
-        let mut m = first.months_since(clock.start) as i64;
+        let mut m = first_month;
         while m <= clock.horizon as i64 {
             if m >= 0 {
                 months.push(m as u32);
@@ -771,8 +827,16 @@ fn build_variants(
         setup: base.clone(),
     }];
     let mut names = BTreeSet::from(["baseline".to_string()]);
+    let base_size = expanded_size(base);
+    let mut total = base_size;
     for (k, v) in raw.iter().enumerate() {
         let at = at.index(k);
+        // Checked before the copy is made, so memory stays within the budget.
+        total = total.saturating_add(base_size);
+        if total > MAX_EXPANDED {
+            p.add(at, too_big("the baseline and its variants"));
+            break;
+        }
         let name = v.name.clone().unwrap_or_default();
         if v.name.is_none() {
             p.add(at.clone(), "missing key `name`");
@@ -808,6 +872,7 @@ fn build_variants(
             &at.key("processes"),
             p,
         ));
+        total = total.saturating_add(expanded_size(&setup).saturating_sub(base_size));
         out.push(Variant { name, description: v.description.clone(), overrides, setup });
     }
     out

@@ -5,8 +5,14 @@
 //! [`parse_all`] records the error, blanks the offending entry with spaces
 //! (so every other byte keeps its line and column) and parses again, until
 //! the file deserializes or an error cannot be isolated (a syntax error).
+//!
+//! Each pass parses the whole file, so the passes are bounded twice over: by
+//! a count of errors and by a count of bytes parsed, and an unknown key
+//! takes its unknown siblings with it in one pass. A hostile file of 100,000
+//! bad entries is then reported in seconds rather than hours.
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use serde::de::DeserializeOwned;
 use toml_edit::{ImDocument, Item, Table, Value};
@@ -16,11 +22,20 @@ use super::diagnostic::{closest, KeyPath, Seg};
 /// Most errors collected from one file before giving up.
 const MAX_ERRORS: usize = 200;
 
+/// Most bytes parsed while collecting errors, over all passes. Real scenario
+/// files are tens of kilobytes, so this lets them report all [`MAX_ERRORS`];
+/// it stops a megabyte-sized file after a few passes instead of two hundred.
+const MAX_PARSED_BYTES: usize = 8 << 20;
+
 /// A file's text with a line index.
 #[derive(Debug, Clone)]
 pub struct Source {
     text: String,
     line_starts: Vec<usize>,
+    /// The parsed document, made on the first [`Source::locate`]: a file can
+    /// have thousands of problems to place, and parsing it again for each
+    /// made placing them quadratic in the file's size.
+    doc: OnceLock<Option<ImDocument<String>>>,
 }
 
 /// A problem with a byte span and a key path (possibly empty).
@@ -39,7 +54,7 @@ impl Source {
     pub fn new(text: String) -> Source {
         let mut line_starts = vec![0];
         line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
-        Source { text, line_starts }
+        Source { text, line_starts, doc: OnceLock::new() }
     }
 
     /// The text.
@@ -59,7 +74,8 @@ impl Source {
     /// Byte span of the value at `path`, or of the nearest enclosing entry
     /// that exists (a missing key is reported at its table).
     pub fn locate(&self, path: &KeyPath) -> Range<usize> {
-        let Ok(doc) = ImDocument::parse(self.text.as_str()) else { return 0..0 };
+        let doc = self.doc.get_or_init(|| ImDocument::parse(self.text.clone()).ok());
+        let Some(doc) = doc else { return 0..0 };
         let mut best = 0..0;
         let mut node = Node::from_item(doc.as_item());
         for seg in &path.0 {
@@ -121,21 +137,53 @@ impl<'a> Node<'a> {
 pub fn parse_all<T: DeserializeOwned>(source: &Source) -> (Option<T>, Vec<Located>) {
     let mut text = source.text.clone();
     let mut problems = Vec::new();
-    while problems.len() < MAX_ERRORS {
+    let mut parsed = 0;
+    while problems.len() < MAX_ERRORS && parsed < MAX_PARSED_BYTES {
+        parsed += text.len();
         let err = match toml::from_str::<T>(&text) {
             Ok(value) => return (Some(value), problems),
             Err(err) => err,
         };
         let span = err.span().unwrap_or(0..0);
-        let entry = find_entry(&text, &span);
-        let key = entry.as_ref().map_or(String::new(), |e| e.path.to_string());
-        problems.push(Located { span: span.clone(), key, message: explain(&one_line(err.message())) });
-        match entry {
-            Some(e) => blank(&mut text, e.range, e.inline),
-            None => break,
+        let message = one_line(err.message());
+        let entries = Entries::parse(&text);
+        let entry = entries.as_ref().and_then(|all| all.smallest_containing(&span));
+        let key = entry.map_or(String::new(), |e| e.path.to_string());
+        problems.push(Located { span: span.clone(), key, message: explain(&message) });
+        let (Some(all), Some(entry)) = (&entries, entry) else { break };
+        // serde names one unknown key per pass; its siblings that are not
+        // among the expected keys are just as unknown, so report and blank
+        // them now rather than with one more parse of the file each.
+        let siblings = match unknown_field(&message) {
+            Some((word, expected)) => all.unknown_siblings(entry, word, &expected),
+            None => Vec::new(),
+        };
+        // What follows the unknown key in serde's message: the expected keys.
+        let rest = message.split_once('`').and_then(|(_, r)| r.split_once('`')).map_or("", |(_, r)| r);
+        for (sibling, word) in &siblings {
+            if problems.len() < MAX_ERRORS {
+                problems.push(Located {
+                    span: sibling.key_span.clone().unwrap_or_else(|| all.range(sibling)),
+                    key: sibling.path.to_string(),
+                    message: explain(&format!("unknown field `{word}`{rest}")),
+                });
+            }
         }
+        let mut bytes = std::mem::take(&mut text).into_bytes();
+        for e in std::iter::once(entry).chain(siblings.iter().map(|(e, _)| *e)) {
+            blank(&mut bytes, all.range(e), e.inline);
+        }
+        // Only ASCII bytes were replaced by ASCII spaces inside whole entries.
+        text = String::from_utf8(bytes).unwrap_or_default();
     }
     (None, problems)
+}
+
+/// The unknown key and the expected ones, from serde's "unknown field" message.
+fn unknown_field(message: &str) -> Option<(&str, Vec<&str>)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (word, expected) = rest.split_once('`')?;
+    Some((word, expected.split('`').skip(1).step_by(2).collect()))
 }
 
 /// The parser's message on one line; an empty one (a file cut short) gets a plain explanation.
@@ -150,9 +198,8 @@ fn one_line(message: &str) -> String {
 
 /// Adds a "did you mean" hint to serde's unknown-field message.
 fn explain(message: &str) -> String {
-    let Some(rest) = message.strip_prefix("unknown field `") else { return message.to_string() };
-    let Some((word, expected)) = rest.split_once('`') else { return message.to_string() };
-    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let Some((word, candidates)) = unknown_field(message) else { return message.to_string() };
+    let expected = &message["unknown field `".len() + word.len() + 1..];
     let mut out = format!("unknown key `{word}`{expected}");
     if let Some(c) = closest(word, candidates) {
         out.push_str(&format!(" (did you mean `{c}`?)"));
@@ -163,35 +210,73 @@ fn explain(message: &str) -> String {
 /// An entry of the document that can be blanked out.
 struct Entry {
     path: KeyPath,
+    /// Span of its own key, where serde places an unknown key.
+    key_span: Option<Range<usize>>,
     /// Spans that identify it: its key, its value or its header.
     anchors: Vec<Range<usize>>,
-    /// What to blank.
+    /// What to blank; empty (at the header) for a table, see [`Entries::range`].
     range: Range<usize>,
     inline: bool,
 }
 
-/// The smallest entry whose key, value or header contains `span`.
-fn find_entry(text: &str, span: &Range<usize>) -> Option<Entry> {
-    let doc = ImDocument::parse(text).ok()?;
-    let mut entries = Vec::new();
-    let mut headers = Vec::new();
-    collect_table(doc.as_table(), &KeyPath::root(), &mut entries, &mut headers);
-    headers.sort_by_key(|(start, _)| *start);
-    for e in &mut entries {
-        // A table entry (range empty so far) extends from its header to the
-        // next header that is not inside it.
-        if e.range.is_empty() {
-            let start = e.range.start;
-            let end = headers
-                .iter()
-                .find(|(s, p)| *s > start && !is_within(p, &e.path))
-                .map_or(text.len(), |(s, _)| *s);
-            e.range = start..end;
-        }
+/// Every entry of one version of the text, with the table headers by position.
+struct Entries {
+    list: Vec<Entry>,
+    headers: Vec<(usize, KeyPath)>,
+    len: usize,
+}
+
+impl Entries {
+    fn parse(text: &str) -> Option<Entries> {
+        let doc = ImDocument::parse(text).ok()?;
+        let mut list = Vec::new();
+        let mut headers = Vec::new();
+        collect_table(doc.as_table(), &KeyPath::root(), &mut list, &mut headers);
+        headers.sort_by_key(|(start, _)| *start);
+        Some(Entries { list, headers, len: text.len() })
     }
-    let contains =
-        |outer: &Range<usize>| outer.start <= span.start && span.end <= outer.end && !outer.is_empty();
-    entries.into_iter().filter(|e| e.anchors.iter().any(contains)).min_by_key(|e| e.range.len())
+
+    /// What to blank for `e`. A table extends from its header to the next
+    /// header that is not inside it. Worked out only for the entries that
+    /// are blanked: doing it for every table made each pass quadratic in
+    /// the number of headers.
+    fn range(&self, e: &Entry) -> Range<usize> {
+        if !e.range.is_empty() {
+            return e.range.clone();
+        }
+        let start = e.range.start;
+        let after = self.headers.partition_point(|(s, _)| *s <= start);
+        let end =
+            self.headers[after..].iter().find(|(_, p)| !is_within(p, &e.path)).map_or(self.len, |(s, _)| *s);
+        start..end
+    }
+
+    /// The smallest entry whose key, value or header contains `span`.
+    fn smallest_containing(&self, span: &Range<usize>) -> Option<&Entry> {
+        let contains =
+            |outer: &Range<usize>| outer.start <= span.start && span.end <= outer.end && !outer.is_empty();
+        self.list.iter().filter(|e| e.anchors.iter().any(contains)).min_by_key(|e| self.range(e).len())
+    }
+
+    /// The other keyed entries of `entry`'s table whose key is neither
+    /// `word` (serde reports that one) nor among `expected`, with their keys.
+    fn unknown_siblings<'a>(
+        &'a self,
+        entry: &Entry,
+        word: &str,
+        expected: &[&str],
+    ) -> Vec<(&'a Entry, String)> {
+        let Some((Seg::Key(_), parent)) = entry.path.0.split_last() else { return Vec::new() };
+        self.list
+            .iter()
+            .filter_map(|e| match e.path.0.split_last() {
+                Some((Seg::Key(k), p)) if p == parent && k != word && !expected.contains(&k.as_str()) => {
+                    Some((e, k.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 fn is_within(path: &KeyPath, ancestor: &KeyPath) -> bool {
@@ -209,9 +294,10 @@ fn collect_table(t: &Table, path: &KeyPath, out: &mut Vec<Entry>, headers: &mut 
             Item::Table(child) => {
                 if let (Some(header), false) = (child.span(), child.is_implicit()) {
                     headers.push((header.start, here.clone()));
-                    let anchors = [Some(header.clone()), key_span].into_iter().flatten().collect();
+                    let anchors = [Some(header.clone()), key_span.clone()].into_iter().flatten().collect();
                     out.push(Entry {
                         path: here.clone(),
+                        key_span,
                         anchors,
                         range: header.start..header.start,
                         inline: false,
@@ -226,6 +312,7 @@ fn collect_table(t: &Table, path: &KeyPath, out: &mut Vec<Entry>, headers: &mut 
                         headers.push((header.start, at.clone()));
                         out.push(Entry {
                             path: at.clone(),
+                            key_span: None,
                             anchors: vec![header.clone()],
                             range: header.start..header.start,
                             inline: false,
@@ -249,6 +336,7 @@ fn collect_value(
     if let (Some(k), Some(vs)) = (key_span.clone(), v.span()) {
         out.push(Entry {
             path: path.clone(),
+            key_span: Some(k.clone()),
             anchors: vec![k.clone(), vs.clone()],
             range: k.start..vs.end,
             inline,
@@ -280,28 +368,26 @@ fn collect_value(
 }
 
 /// Replaces `range` with spaces (keeping newlines); inside an inline table
-/// also removes one neighbouring comma so the table stays valid.
-fn blank(text: &mut String, range: Range<usize>, inline: bool) {
-    let mut bytes = std::mem::take(text).into_bytes();
-    let wipe = |r: Range<usize>, bytes: &mut Vec<u8>| {
+/// also removes one neighbouring comma so the table stays valid. Works on
+/// bytes so that blanking thousands of entries checks the UTF-8 once.
+fn blank(bytes: &mut [u8], range: Range<usize>, inline: bool) {
+    let wipe = |r: Range<usize>, bytes: &mut [u8]| {
         for b in &mut bytes[r] {
             if *b != b'\n' && *b != b'\r' {
                 *b = b' ';
             }
         }
     };
-    wipe(range.clone(), &mut bytes);
+    wipe(range.clone(), bytes);
     if inline {
         let after = (range.end..bytes.len()).find(|&i| !bytes[i].is_ascii_whitespace());
         let before = (0..range.start).rev().find(|&i| !bytes[i].is_ascii_whitespace());
         if let Some(i) = after.filter(|&i| bytes[i] == b',') {
-            wipe(i..i + 1, &mut bytes);
+            wipe(i..i + 1, bytes);
         } else if let Some(i) = before.filter(|&i| bytes[i] == b',') {
-            wipe(i..i + 1, &mut bytes);
+            wipe(i..i + 1, bytes);
         }
     }
-    // Only ASCII bytes were replaced by ASCII spaces inside whole entries.
-    *text = String::from_utf8(bytes).unwrap_or_default();
 }
 
 #[cfg(test)]
@@ -331,7 +417,10 @@ mod tests {
 
     fn problems(src: &str) -> Vec<String> {
         let source = Source::new(src.to_string());
-        let (_, located) = parse_all::<Top>(&source);
+        let (_, mut located) = parse_all::<Top>(&source);
+        // In file order, as `scenario::parse` shows them: unknown siblings
+        // are found together with the first of them.
+        located.sort_by_key(|p| p.span.start);
         located
             .iter()
             .map(|p| {
@@ -367,6 +456,15 @@ mod tests {
     fn inline_tables_stay_valid_after_blanking() {
         let got = problems("b = [{y = 1.0, q = 2}, {q = 3, y = 2.0}]\n");
         assert_eq!(got.len(), 2, "{got:#?}");
+    }
+
+    #[test]
+    fn unknown_siblings_are_reported_together_and_inline_tables_stay_valid() {
+        let got = problems("zz = 1\nb = [{y = 1.0, q = 2, r = 3}, {q = 4}]\nyy = 2\n[ww]\n");
+        let keys: Vec<&str> = got.iter().map(|g| g.split(": ").nth(1).unwrap()).collect();
+        assert_eq!(keys, ["zz", "b[0].q", "b[0].r", "b[1].q", "yy", "ww"], "{got:#?}");
+        assert!(got[4].starts_with("3:1: yy: unknown key `yy`, expected one of `x`"), "{}", got[4]);
+        assert!(got[5].starts_with("4:2: ww: unknown key `ww`"), "{}", got[5]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod cli;
 mod determinism;
 mod docs;
 mod explore;
+mod fuzz_regressions;
 mod golden;
 mod props;
 mod reference_cli;
