@@ -130,23 +130,7 @@ pub const SHARD_STATE: &str = "shard-state.json";
 /// The files of a batch and their headers, in writing order.
 fn headers(layout: &Layout, mode: Timeseries, events: bool, role: Role) -> Vec<(&'static str, Vec<String>)> {
     let mut runs_header = run_key_header();
-    runs_header.extend(["dyad", "actor_a", "actor_b", "initial_stage"].map(String::from));
-    for s in 1..layout.rungs {
-        runs_header.push(format!("stage_{s}_month"));
-        runs_header.push(format!("stage_{s}_date"));
-    }
-    runs_header.extend(
-        [
-            "max_stage",
-            "final_stage",
-            "final_trust_ab",
-            "final_trust_ba",
-            "attacks",
-            "armed_group_peak_strength",
-            "armed_group_final_strength",
-        ]
-        .map(String::from),
-    );
+    runs_header.extend(dyad_outcome_columns(layout.rungs));
     runs_header.extend(layout.param_keys.iter().cloned());
 
     let mut groups_header = run_key_header();
@@ -212,6 +196,56 @@ fn headers(layout: &Layout, mode: Timeseries, events: bool, role: Role) -> Vec<(
         out.push(("events.csv", h));
     }
     out
+}
+
+/// The columns of `runs.csv` between a run's key and its parameter values.
+pub fn dyad_outcome_columns(rungs: usize) -> Vec<String> {
+    let mut h: Vec<String> = ["dyad", "actor_a", "actor_b", "initial_stage"].map(String::from).to_vec();
+    for s in 1..rungs {
+        h.push(format!("stage_{s}_month"));
+        h.push(format!("stage_{s}_date"));
+    }
+    h.extend(
+        [
+            "max_stage",
+            "final_stage",
+            "final_trust_ab",
+            "final_trust_ba",
+            "attacks",
+            "armed_group_peak_strength",
+            "armed_group_final_strength",
+        ]
+        .map(String::from),
+    );
+    h
+}
+
+/// Writes the fields of [`dyad_outcome_columns`] for tracked dyad `tr` of a
+/// run: `groups` is the run's (attacks, peak strength, final strength)
+/// summed over armed groups, `dates` the ISO date of each month.
+pub fn write_dyad_outcome(
+    f: &mut CsvFile,
+    setup: &Setup,
+    tr: &crate::model::Tracked,
+    d: &crate::engine::DyadOutcome,
+    groups: (u32, f64, f64),
+    rungs: usize,
+    dates: &[String],
+) {
+    let world = &setup.world;
+    f.text(&tr.label).text(&world.actors[tr.a].id).text(&world.actors[tr.b].id).int(d.initial_stage);
+    for s in 1..rungs {
+        match d.first_reach.get(s).copied().flatten() {
+            Some(m) if s < world.ladder.len() => f.int(m).text(&dates[m as usize]),
+            _ => f.empty().empty(),
+        };
+    }
+    f.int(d.max_stage).int(d.final_stage).num(d.final_trust_ab).num(d.final_trust_ba);
+    if world.groups.is_empty() {
+        f.empty().empty().empty();
+    } else {
+        f.int(groups.0).num(groups.1).num(groups.2);
+    }
 }
 
 fn run_key_header() -> Vec<String> {
@@ -410,19 +444,7 @@ impl<'a> BatchWriter<'a> {
         for (d, tr) in run.outcome.dyads.iter().zip(&setup.tracked) {
             let f = &mut self.runs;
             f.text(job.scenario).text(job.variant).int(run.replicate).int(run.seed);
-            f.text(&tr.label).text(&world.actors[tr.a].id).text(&world.actors[tr.b].id).int(d.initial_stage);
-            for s in 1..self.layout.rungs {
-                match d.first_reach.get(s).copied().flatten() {
-                    Some(m) if s < world.ladder.len() => f.int(m).text(&self.dates[m as usize]),
-                    _ => f.empty().empty(),
-                };
-            }
-            f.int(d.max_stage).int(d.final_stage).num(d.final_trust_ab).num(d.final_trust_ba);
-            if world.groups.is_empty() {
-                f.empty().empty().empty();
-            } else {
-                f.int(attacks).num(peak).num(last);
-            }
+            write_dyad_outcome(f, setup, tr, d, (attacks, peak, last), self.layout.rungs, &self.dates);
             for p in &job.params {
                 f.opt_num(*p);
             }

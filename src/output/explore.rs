@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use super::batch::{dyad_outcome_columns, write_dyad_outcome};
 use super::{CsvFile, OutputError};
 use crate::batch::RunResult;
 use crate::explore::analysis::{Discovery, SensitivityRow};
@@ -31,35 +32,9 @@ impl SweepRunsWriter {
     /// per swept key path.
     pub fn create(dir: &Path, setup: &Setup, param_keys: &[String]) -> Result<Self, OutputError> {
         let rungs = setup.world.ladder.len();
-        let mut h: Vec<String> = [
-            "scenario",
-            "variant",
-            "point",
-            "replicate",
-            "run_seed",
-            "dyad",
-            "actor_a",
-            "actor_b",
-            "initial_stage",
-        ]
-        .map(String::from)
-        .to_vec();
-        for s in 1..rungs {
-            h.push(format!("stage_{s}_month"));
-            h.push(format!("stage_{s}_date"));
-        }
-        h.extend(
-            [
-                "max_stage",
-                "final_stage",
-                "final_trust_ab",
-                "final_trust_ba",
-                "attacks",
-                "armed_group_peak_strength",
-                "armed_group_final_strength",
-            ]
-            .map(String::from),
-        );
+        let mut h: Vec<String> =
+            ["scenario", "variant", "point", "replicate", "run_seed"].map(String::from).to_vec();
+        h.extend(dyad_outcome_columns(rungs));
         h.extend(param_keys.iter().cloned());
         let dates = (0..=setup.horizon).map(|t| setup.month(t).first_day().to_string()).collect();
         Ok(SweepRunsWriter { file: CsvFile::create(&dir.join("runs.csv"), &h)?, rungs, dates })
@@ -74,7 +49,6 @@ impl SweepRunsWriter {
         values: &[f64],
         runs: &[RunResult],
     ) -> Result<(), OutputError> {
-        let world = &setup.world;
         for run in runs {
             let attacks: u32 = run.outcome.groups.iter().map(|g| g.attacks).sum();
             let peak: f64 = run.outcome.groups.iter().map(|g| g.peak_strength).sum();
@@ -82,22 +56,7 @@ impl SweepRunsWriter {
             for (d, tr) in run.outcome.dyads.iter().zip(&setup.tracked) {
                 let f = &mut self.file;
                 f.text(names.0).text(names.1).int(point).int(run.replicate).int(run.seed);
-                f.text(&tr.label)
-                    .text(&world.actors[tr.a].id)
-                    .text(&world.actors[tr.b].id)
-                    .int(d.initial_stage);
-                for s in 1..self.rungs {
-                    match d.first_reach[s] {
-                        Some(m) => f.int(m).text(&self.dates[m as usize]),
-                        None => f.empty().empty(),
-                    };
-                }
-                f.int(d.max_stage).int(d.final_stage).num(d.final_trust_ab).num(d.final_trust_ba);
-                if world.groups.is_empty() {
-                    f.empty().empty().empty();
-                } else {
-                    f.int(attacks).num(peak).num(last);
-                }
+                write_dyad_outcome(f, setup, tr, d, (attacks, peak, last), self.rungs, &self.dates);
                 for &v in values {
                     f.num(v);
                 }
