@@ -80,15 +80,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     });
     prep.manifest("sensitivity", started, elapsed, &collected.paths, details).write(&prep.out)?;
     print_table(&rows)?;
-    println!(
-        "{} design: {} points x {} replications = {} runs in {elapsed:.1} s on {} thread(s); results in {}",
-        prep.design.kind.as_str(),
-        prep.design.values.len(),
-        prep.replications,
-        prep.total_runs(),
-        prep.threads,
-        prep.out.display()
-    );
+    prep.print_done(elapsed);
     Ok(ExitCode::SUCCESS)
 }
 

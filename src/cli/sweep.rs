@@ -102,6 +102,19 @@ impl Prepared {
     }
 
     /// The manifest's scenario entry and the design's details.
+    /// Prints the closing line of a design run.
+    pub(super) fn print_done(&self, elapsed: f64) {
+        println!(
+            "{} design: {} points x {} replications = {} runs in {elapsed:.1} s on {} thread(s); results in {}",
+            self.design.kind.as_str(),
+            self.design.values.len(),
+            self.replications,
+            self.total_runs(),
+            self.threads,
+            self.out.display()
+        );
+    }
+
     pub(super) fn manifest(
         &self,
         command: &str,
@@ -377,14 +390,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let collected = execute(&prep, &[], None, true)?;
     let elapsed = clock.elapsed().as_secs_f64();
     prep.manifest("sweep", started, elapsed, &collected.paths, serde_json::json!({})).write(&prep.out)?;
-    println!(
-        "{} design: {} points x {} replications = {} runs in {elapsed:.1} s on {} thread(s); results in {}",
-        prep.design.kind.as_str(),
-        prep.design.values.len(),
-        prep.replications,
-        prep.total_runs(),
-        prep.threads,
-        prep.out.display()
-    );
+    prep.print_done(elapsed);
     Ok(ExitCode::SUCCESS)
 }
