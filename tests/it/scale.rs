@@ -57,25 +57,20 @@ fn shards_merge_to_the_bytes_of_the_whole_batch() {
     assert!(!wd.path().join("x").join("runs.csv").exists());
 }
 
+/// Arguments of the 2,500-run Vietnam batch the interruption tests use.
+fn batch_args(seed: &str, extra: &[&str], out: &Path) -> Vec<String> {
+    let mut args: Vec<String> =
+        ["run", &vietnam(), "-n", "2500", "--seed", seed, "--events"].iter().map(|s| s.to_string()).collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(["--out".to_string(), out.display().to_string()]);
+    args
+}
+
 /// Starts a long batch, waits for its first checkpoint, sends `signal`, and
 /// returns the exit code.
 fn interrupt(wd: &Workdir, out: &Path, signal: &str) -> Option<i32> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_detente"))
-        .args([
-            "run",
-            &vietnam(),
-            "-n",
-            "2500",
-            "--seed",
-            "9",
-            "-j",
-            "1",
-            "--events",
-            "--checkpoint-seconds",
-            "0",
-        ])
-        .arg("--out")
-        .arg(out)
+        .args(batch_args("9", &["-j", "1", "--checkpoint-seconds", "0"], out))
         .current_dir(wd.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -92,33 +87,10 @@ fn interrupt(wd: &Workdir, out: &Path, signal: &str) -> Option<i32> {
 }
 
 fn resume_and_compare(wd: &Workdir, out: &Path) {
-    let o = wd.run(&[
-        "run",
-        &vietnam(),
-        "-n",
-        "2500",
-        "--seed",
-        "9",
-        "-j",
-        "2",
-        "--events",
-        "--resume",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = wd.run(&batch_args("9", &["-j", "2", "--resume"], out));
     assert_eq!(o.code, Some(0), "{}", o.stderr);
     let whole = wd.path().join("whole");
-    let o = wd.run(&[
-        "run",
-        &vietnam(),
-        "-n",
-        "2500",
-        "--seed",
-        "9",
-        "--events",
-        "--out",
-        whole.to_str().unwrap(),
-    ]);
+    let o = wd.run(&batch_args("9", &[], &whole));
     assert_eq!(o.code, Some(0));
     assert_same_files(&whole, out, &["runs.csv", "groups.csv", "summary.csv", "events.csv"]);
     assert!(!out.join("checkpoint.json").exists(), "a finished batch keeps no checkpoint");
@@ -157,18 +129,7 @@ fn resume_refuses_a_different_batch_and_a_missing_checkpoint() {
     let wd = Workdir::new();
     let out = wd.path().join("int");
     assert_eq!(interrupt(&wd, &out, "-INT"), Some(130));
-    let o = wd.run(&[
-        "run",
-        &vietnam(),
-        "-n",
-        "2500",
-        "--seed",
-        "10",
-        "--events",
-        "--resume",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = wd.run(&batch_args("10", &["--resume"], &out));
     assert_eq!(o.code, Some(2));
     assert!(o.stderr.contains("different batch"), "{}", o.stderr);
     let o = wd.run(&[
