@@ -91,3 +91,15 @@ pub fn stop_flag() -> &'static AtomicBool {
     });
     &STOP
 }
+
+/// A command stopped by SIGINT or SIGTERM; `main` turns it into exit code 130.
+#[derive(Debug)]
+pub struct Interrupted(pub String);
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Interrupted {}

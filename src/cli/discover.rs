@@ -40,7 +40,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let condition = Condition::parse(&args.outcome, setup)?;
     let started = SystemTime::now();
     let clock = Instant::now();
-    let mut collected = execute(&prep, &[], Some(&condition), false)?;
+    let mut collected = execute("discover", &prep, &[], Some(&condition), false)?;
     let y: Vec<bool> = collected.cases.iter().map(|&(_, v)| v).collect();
     let hits = y.iter().filter(|&&v| v).count();
     if hits == 0 {

@@ -79,6 +79,10 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
+            if let Some(stopped) = err.downcast_ref::<common::Interrupted>() {
+                eprintln!("{stopped}");
+                return ExitCode::from(130);
+            }
             eprintln!("error: {err:#}");
             ExitCode::from(2)
         }

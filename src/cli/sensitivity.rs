@@ -58,7 +58,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let measures = sensitivity_measures(setup, dyad, args.stage, year)?;
     let started = SystemTime::now();
     let clock = Instant::now();
-    let mut collected = execute(&prep, &measures, None, true)?;
+    let mut collected = execute("sensitivity", &prep, &measures, None, true)?;
     let names: Vec<String> = measures.iter().map(|m| m.name.clone()).collect();
     let rows = sensitivity(
         &prep.design.structure,

@@ -13,7 +13,7 @@ use std::time::{Instant, SystemTime};
 
 use anyhow::{anyhow, bail, Context, Result};
 
-use super::common::{load_all, progress};
+use super::common::{load_all, progress, stop_flag, Interrupted};
 use crate::batch::{effective_threads, BatchError, RunResult};
 use crate::explore::outcome::{Condition, NamedMeasure, PointAcc};
 use crate::explore::{
@@ -298,6 +298,7 @@ struct Current {
 /// Runs the design, writing `points.csv` (and `runs.csv` if `write_runs`),
 /// folding `measures` per point and evaluating `condition` per run.
 pub(super) fn execute(
+    command: &str,
     prep: &Prepared,
     measures: &[NamedMeasure],
     condition: Option<&Condition>,
@@ -325,6 +326,8 @@ pub(super) fn execute(
         threads: prep.threads,
     };
     let bar = progress(prep.total_runs(), "runs");
+    let started = SystemTime::now();
+    let started_clock = Instant::now();
     let mut means = vec![Vec::with_capacity(prep.design.values.len()); measures.len()];
     let mut cases = Vec::new();
     let mut current: Option<Current> = None;
@@ -336,8 +339,12 @@ pub(super) fn execute(
             }
             points.write(c.point, &prep.design.values[c.point], &c.acc)
         };
-    let result =
-        run_design(&spec, &prep.params, &prep.design, |p, point_setup: &Setup, runs: &[RunResult]| {
+    let result = run_design(
+        &spec,
+        &prep.params,
+        &prep.design,
+        stop_flag(),
+        |p, point_setup: &Setup, runs: &[RunResult]| {
             if current.as_ref().map(|c| c.point) != Some(p) {
                 if let Some(c) = current.take() {
                     finish_point(c, &mut points, &mut means)?;
@@ -363,12 +370,31 @@ pub(super) fn execute(
             }
             bar.inc(runs.len() as u64);
             Ok::<(), OutputError>(())
-        });
+        },
+    );
     bar.finish_and_clear();
     match result {
         Ok(()) => {}
         Err(BatchError::Consumer(e)) => {
             return Err(e).context("writing results failed; no partial file was left")
+        }
+        Err(BatchError::Interrupted { completed }) => {
+            // The unfinished files are dropped (their temporary names removed);
+            // the manifest says how far the design got.
+            let details = serde_json::json!({
+                "interrupted": true,
+                "completed_runs": completed,
+                "completed_points": means.first().map_or(0, |m| m.len()),
+            });
+            prep.manifest(command, started, started_clock.elapsed().as_secs_f64(), &[], details)
+                .write(out)?;
+            return Err(Interrupted(format!(
+                "{command} interrupted after {completed} of {} runs; no partial file was left, \
+                 and manifest.json in {} records how far it got",
+                prep.total_runs(),
+                out.display()
+            ))
+            .into());
         }
         Err(e) => return Err(e.into()),
     }
@@ -387,7 +413,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let prep = prepare(&args.design_args, args.design.as_deref(), DesignKind::Lhs, "sweep")?;
     let started = SystemTime::now();
     let clock = Instant::now();
-    let collected = execute(&prep, &[], None, true)?;
+    let collected = execute("sweep", &prep, &[], None, true)?;
     let elapsed = clock.elapsed().as_secs_f64();
     prep.manifest("sweep", started, elapsed, &collected.paths, serde_json::json!({})).write(&prep.out)?;
     prep.print_done(elapsed);

@@ -329,8 +329,10 @@ pub fn run_design<E>(
     spec: &RunSpec<'_>,
     params: &[SweepParam],
     design: &Design,
+    stop: &std::sync::atomic::AtomicBool,
     mut consume: impl FnMut(usize, &Setup, &[RunResult]) -> Result<(), E>,
 ) -> Result<(), BatchError<E>> {
+    let mut completed = 0;
     let n_points = design.values.len();
     let per_point = spec.replications;
     let mut start = 0;
@@ -376,6 +378,10 @@ pub fn run_design<E>(
                     first_rep = end;
                 }
             }
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(BatchError::Interrupted { completed });
+            }
+            completed += items.len() as u64;
             let runs = batch::par_map(
                 spec.threads,
                 &items,

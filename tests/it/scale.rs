@@ -154,3 +154,36 @@ fn an_unwritable_output_location_is_a_clear_error() {
     assert_eq!(o.code, Some(2));
     assert!(o.stderr.contains("cannot write results") && o.stderr.contains("blocker"), "{}", o.stderr);
 }
+
+#[test]
+fn sigint_stops_a_sensitivity_analysis_and_leaves_no_partial_file() {
+    let wd = Workdir::new();
+    let afghanistan = format!("{}/scenarios/afghanistan/baseline.toml", env!("CARGO_MANIFEST_DIR"));
+    let out = wd.path().join("sens");
+    let child = Command::new(env!("CARGO_BIN_EXE_detente"))
+        .args(["sensitivity", &afghanistan, "--method", "sobol", "--points", "512", "-n", "20", "-j", "1"])
+        .arg("--out")
+        .arg(&out)
+        .current_dir(wd.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start detente");
+    std::thread::sleep(Duration::from_millis(1500));
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted after"), "{stderr}");
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).expect("manifest");
+    assert!(
+        manifest.contains("\"interrupted\": true") && manifest.contains("completed_points"),
+        "{manifest}"
+    );
+    assert!(
+        !wd.files().iter().any(|f| f.ends_with(".partial") || f.ends_with("points.csv")),
+        "{:?}",
+        wd.files()
+    );
+}
