@@ -106,17 +106,38 @@ pub fn run(args: Args) -> Result<ExitCode> {
         elapsed,
         total,
         &paths,
-        serde_json::json!({
-            "reference": args.reference.display().to_string(),
-            "reference_sha256": crate::output::manifest::file_sha256(&args.reference),
-            "dyad": label,
-            "alignment": alignment_label,
-            "stages": spec.stages,
-            "censor_penalty_months": args.censor_penalty_months,
-        }),
+        details(&args, label, &alignment_label, &spec, None),
     )
     .write(&out)?;
-    print_table(&keyed);
+    finish(&keyed, &out)
+}
+
+/// The manifest details of a comparison; `source` is the results folder's timeseries.csv, if any.
+fn details(
+    args: &Args,
+    dyad: &str,
+    alignment: &str,
+    spec: &CompareSpec<'_>,
+    source: Option<&Path>,
+) -> serde_json::Value {
+    let mut value = serde_json::json!({
+        "reference": args.reference.display().to_string(),
+        "reference_sha256": crate::output::manifest::file_sha256(&args.reference),
+        "dyad": dyad,
+        "alignment": alignment,
+        "stages": spec.stages,
+        "censor_penalty_months": args.censor_penalty_months,
+    });
+    if let Some(source) = source {
+        value["source"] = source.display().to_string().into();
+        value["source_sha256"] = crate::output::manifest::file_sha256(source).into();
+    }
+    value
+}
+
+/// Prints the table and where the files went.
+fn finish(keyed: &[(CompareKey, JobComparison)], out: &Path) -> Result<ExitCode> {
+    print_table(keyed);
     println!("results in {}", out.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -238,19 +259,8 @@ fn compare_folder(args: &Args) -> Result<ExitCode> {
         clock.elapsed().as_secs_f64(),
         paths.len() as u64,
         &files,
-        serde_json::json!({
-            "source": source.display().to_string(),
-            "source_sha256": crate::output::manifest::file_sha256(&source),
-            "reference": args.reference.display().to_string(),
-            "reference_sha256": crate::output::manifest::file_sha256(&args.reference),
-            "dyad": dyad,
-            "alignment": alignment_label,
-            "stages": spec.stages,
-            "censor_penalty_months": args.censor_penalty_months,
-        }),
+        details(args, dyad, &alignment_label, &spec, Some(&source)),
     )
     .write(&out)?;
-    print_table(&keyed);
-    println!("results in {}", out.display());
-    Ok(ExitCode::SUCCESS)
+    finish(&keyed, &out)
 }
