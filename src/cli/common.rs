@@ -103,3 +103,76 @@ impl std::fmt::Display for Interrupted {
 }
 
 impl std::error::Error for Interrupted {}
+
+/// A slice `I/N` of a batch, a design or a calibration round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Shard {
+    /// Slice index, 0-based.
+    pub index: u64,
+    /// Number of slices.
+    pub count: u64,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let (i, n) = s.split_once('/').ok_or_else(|| format!("expected I/N such as 0/4, got {s:?}"))?;
+        let parse =
+            |x: &str| x.trim().parse::<u64>().map_err(|_| format!("expected I/N such as 0/4, got {s:?}"));
+        let (index, count) = (parse(i)?, parse(n)?);
+        if count == 0 || index >= count {
+            return Err(format!("expected 0 <= I < N, got {s:?}"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// This shard's part of `total` items (replicates, design points,
+    /// proposals): a contiguous range, sizes differing by at most one.
+    pub fn range(self, total: u64) -> (u64, u64) {
+        let at = |i: u64| (total as u128 * i as u128 / self.count as u128) as u64;
+        (at(self.index), at(self.index + 1))
+    }
+}
+
+/// One shard folder as `detente merge` sees it.
+pub struct ShardMark<'a> {
+    /// The folder.
+    pub path: &'a Path,
+    /// Its slice.
+    pub shard: Shard,
+    /// What it is a slice of; every shard of one job carries the same.
+    pub fingerprint: &'a str,
+}
+
+/// Every shard 0..N-1 of one job, each once; otherwise names what is missing,
+/// duplicated or foreign, and nothing is merged.
+pub fn check_complete(shards: &[ShardMark<'_>]) -> Result<()> {
+    let Some(first) = shards.first() else { bail!("no shard folders given") };
+    for s in shards {
+        if s.fingerprint != first.fingerprint || s.shard.count != first.shard.count {
+            bail!(
+                "{} and {} belong to different jobs (files, options or shard count differ)",
+                first.path.display(),
+                s.path.display()
+            );
+        }
+    }
+    let n = first.shard.count;
+    let mut problems = Vec::new();
+    for i in 0..n {
+        let holders: Vec<String> =
+            shards.iter().filter(|s| s.shard.index == i).map(|s| s.path.display().to_string()).collect();
+        match holders.len() {
+            0 => problems.push(format!("shard {i}/{n} is missing")),
+            1 => {}
+            _ => problems.push(format!("shard {i}/{n} is given more than once: {}", holders.join(", "))),
+        }
+    }
+    if !problems.is_empty() {
+        bail!("{}; nothing was merged", problems.join("; "));
+    }
+    Ok(())
+}

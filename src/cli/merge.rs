@@ -14,7 +14,8 @@ use std::time::{Instant, SystemTime};
 use anyhow::{bail, Context, Result};
 
 use super::common::load_all;
-use super::run::{BatchSpec, Plan, Shard};
+use super::common::{check_complete, Shard, ShardMark};
+use super::run::{BatchSpec, Plan};
 use crate::batch::aggregate::JobSummary;
 use crate::output::batch::{BatchWriter, Layout, Role, RowFile, SHARD_STATE};
 use crate::output::manifest::Manifest;
@@ -56,12 +57,33 @@ fn read_shard(path: &Path) -> Result<ShardDir> {
     Ok(ShardDir { path: path.to_path_buf(), shard, fingerprint, spec, summaries })
 }
 
-/// Runs `detente merge`.
+/// Runs `detente merge`: the shards' manifests say which command made them.
 pub fn run(args: Args) -> Result<ExitCode> {
+    let command = shard_command(&args.shards[0])?;
+    match command.as_str() {
+        "run" => merge_batch(&args),
+        other => {
+            bail!("{}: made by `detente {other}`, whose shards cannot be merged", args.shards[0].display())
+        }
+    }
+}
+
+/// The command that wrote a shard folder, from its manifest.
+fn shard_command(path: &Path) -> Result<String> {
+    let manifest: serde_json::Value = read_json(&path.join("manifest.json"))
+        .with_context(|| format!("{}: not a shard folder", path.display()))?;
+    Ok(manifest["command"].as_str().unwrap_or_default().to_string())
+}
+
+fn merge_batch(args: &Args) -> Result<ExitCode> {
     let started = SystemTime::now();
     let clock = Instant::now();
     let mut shards = args.shards.iter().map(|p| read_shard(p)).collect::<Result<Vec<_>>>()?;
-    check_complete(&shards)?;
+    let marks: Vec<ShardMark<'_>> = shards
+        .iter()
+        .map(|s| ShardMark { path: &s.path, shard: s.shard, fingerprint: &s.fingerprint })
+        .collect();
+    check_complete(&marks)?;
     shards.sort_by_key(|s| s.shard.index);
     let spec = shards[0].spec.clone();
     let scenarios = load_all(&spec.files)?;
@@ -135,35 +157,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
     .write(&args.out)?;
     println!("merged {} shards into {}", shards.len(), args.out.display());
     Ok(ExitCode::SUCCESS)
-}
-
-/// Every shard 0..N-1 of one batch, each once.
-fn check_complete(shards: &[ShardDir]) -> Result<()> {
-    let first = &shards[0];
-    for s in shards {
-        if s.fingerprint != first.fingerprint || s.shard.count != first.shard.count {
-            bail!(
-                "{} and {} belong to different batches (files, options or shard count differ)",
-                first.path.display(),
-                s.path.display()
-            );
-        }
-    }
-    let n = first.shard.count;
-    let mut problems = Vec::new();
-    for i in 0..n {
-        let holders: Vec<String> =
-            shards.iter().filter(|s| s.shard.index == i).map(|s| s.path.display().to_string()).collect();
-        match holders.len() {
-            0 => problems.push(format!("shard {i}/{n} is missing")),
-            1 => {}
-            _ => problems.push(format!("shard {i}/{n} is given more than once: {}", holders.join(", "))),
-        }
-    }
-    if !problems.is_empty() {
-        bail!("{}; nothing was merged", problems.join("; "));
-    }
-    Ok(())
 }
 
 /// Reads a shard's row file one job at a time.

@@ -6,7 +6,7 @@ use std::time::{Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 
-use super::common::{load_all, progress, resolve_sets, scenario_files, stop_flag};
+use super::common::{load_all, progress, resolve_sets, scenario_files, stop_flag, Shard};
 use crate::batch::aggregate::JobSummary;
 use crate::batch::{self, effective_threads, BatchError, Capture, Job};
 use crate::model::{Field, Setup};
@@ -47,38 +47,6 @@ pub struct Args {
     /// Seconds between checkpoints while running (0: after every chunk of runs).
     #[arg(long, default_value_t = 10.0, hide = true)]
     pub checkpoint_seconds: f64,
-}
-
-/// A slice `I/N` of a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Shard {
-    /// Slice index, 0-based.
-    pub index: u64,
-    /// Number of slices.
-    pub count: u64,
-}
-
-impl std::str::FromStr for Shard {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Shard, String> {
-        let (i, n) = s.split_once('/').ok_or_else(|| format!("expected I/N such as 0/4, got {s:?}"))?;
-        let parse =
-            |x: &str| x.trim().parse::<u64>().map_err(|_| format!("expected I/N such as 0/4, got {s:?}"));
-        let (index, count) = (parse(i)?, parse(n)?);
-        if count == 0 || index >= count {
-            return Err(format!("expected 0 <= I < N, got {s:?}"));
-        }
-        Ok(Shard { index, count })
-    }
-}
-
-impl Shard {
-    /// This shard's replicates of a job of `replications`: a contiguous, balanced range.
-    pub fn range(self, replications: u64) -> (u64, u64) {
-        let at = |i: u64| (replications as u128 * i as u128 / self.count as u128) as u64;
-        (at(self.index), at(self.index + 1))
-    }
 }
 
 /// Which runs of a scenario: variants, replications, seed, overrides, threads.
