@@ -1,5 +1,6 @@
 //! `detente list`: the scenarios and variants found under a folder.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,25 +20,28 @@ pub struct Args {
 /// Runs `detente list`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let mut code = ExitCode::SUCCESS;
+    // A handle, not println!: a closed pipe ends the listing quietly.
+    let mut out = std::io::stdout().lock();
     for path in scenario_files(&args.dir)? {
         match scenario::load(&path) {
             Ok(s) => {
-                println!("{}  ({})", s.name, path.display());
-                println!("    {}", one_line(&s.description));
-                println!(
+                writeln!(out, "{}  ({})", s.name, path.display())?;
+                writeln!(out, "    {}", one_line(&s.description))?;
+                writeln!(
+                    out,
                     "    {} to {}, {} actors, {} replications, seed {}",
                     s.base.start,
                     s.base.month(s.base.horizon),
                     s.base.world.n(),
                     s.replications,
                     s.seed
-                );
+                )?;
                 for v in &s.variants {
-                    println!("    - {:<28} {}", v.name, one_line(&v.description));
+                    writeln!(out, "    - {:<28} {}", v.name, one_line(&v.description))?;
                 }
             }
             Err(_) => {
-                println!("{}: invalid (run `detente validate {}`)", path.display(), path.display());
+                writeln!(out, "{}: invalid (run `detente validate {}`)", path.display(), path.display())?;
                 code = ExitCode::from(2);
             }
         }

@@ -24,7 +24,7 @@ use crate::output::read_json;
 /// Arguments of `detente merge`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Shard folders written by `detente run --shard I/N`, all N of them.
+    /// Shard folders written by `run`, `sweep`, `sensitivity` or `discover` with `--shard I/N`, all N of them.
     #[arg(required = true)]
     pub shards: Vec<PathBuf>,
     /// Output folder for the merged batch.
@@ -59,20 +59,17 @@ fn read_shard(path: &Path) -> Result<ShardDir> {
 
 /// Runs `detente merge`: the shards' manifests say which command made them.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let command = shard_command(&args.shards[0])?;
-    match command.as_str() {
+    let manifest: serde_json::Value = read_json(&args.shards[0].join("manifest.json"))
+        .with_context(|| format!("{}: not a shard folder", args.shards[0].display()))?;
+    match manifest["command"].as_str().unwrap_or_default() {
         "run" => merge_batch(&args),
+        "sweep" => super::sweep::merge(&args.shards, &args.out, &manifest),
+        "sensitivity" => super::sensitivity::merge(&args.shards, &args.out, &manifest),
+        "discover" => super::discover::merge(&args.shards, &args.out, &manifest),
         other => {
             bail!("{}: made by `detente {other}`, whose shards cannot be merged", args.shards[0].display())
         }
     }
-}
-
-/// The command that wrote a shard folder, from its manifest.
-fn shard_command(path: &Path) -> Result<String> {
-    let manifest: serde_json::Value = read_json(&path.join("manifest.json"))
-        .with_context(|| format!("{}: not a shard folder", path.display()))?;
-    Ok(manifest["command"].as_str().unwrap_or_default().to_string())
 }
 
 fn merge_batch(args: &Args) -> Result<ExitCode> {

@@ -1,5 +1,6 @@
 //! `detente params`: the mechanism parameters, their defaults and meanings.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -16,12 +17,15 @@ pub struct Args {
 
 /// Runs `detente params`.
 pub fn run(args: Args) -> Result<ExitCode> {
+    // Written through a handle, not println!, so a closed pipe (`| head`)
+    // ends the command quietly instead of panicking.
+    let mut out = std::io::stdout().lock();
     if args.markdown {
-        print!("{}", markdown_table());
+        write!(out, "{}", markdown_table())?;
     } else {
         for s in PARAM_SPECS {
-            println!("params.{:<34} {:>8}  [{}, {}]  {}", s.key, s.default, s.min, s.max, s.unit);
-            println!("    {}", s.doc);
+            writeln!(out, "params.{:<34} {:>8}  [{}, {}]  {}", s.key, s.default, s.min, s.max, s.unit)?;
+            writeln!(out, "    {}", s.doc)?;
         }
     }
     Ok(ExitCode::SUCCESS)

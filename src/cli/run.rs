@@ -132,7 +132,6 @@ impl BatchSpec {
     /// A fingerprint of the batch: tool version, each file's name and SHA-256,
     /// and every option that changes the outputs (not threads, not the shard).
     pub fn fingerprint(&self, scenarios: &[Scenario]) -> String {
-        use sha2::{Digest, Sha256};
         let mut select = self.select.clone();
         select.threads = 0;
         let value = serde_json::json!({
@@ -142,7 +141,7 @@ impl BatchSpec {
             "timeseries": self.timeseries,
             "events": self.events,
         });
-        Sha256::digest(value.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        super::common::fingerprint(&value)
     }
 }
 

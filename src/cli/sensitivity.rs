@@ -7,22 +7,21 @@
 //! parameters ranked per outcome, next to the sweep's `points.csv` and
 //! `runs.csv`.
 
-use std::process::ExitCode;
-use std::time::{Instant, SystemTime};
-
 use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 
-use super::sweep::{execute, prepare, DesignArgs};
+use super::sweep::{execute, merge_design, prepare, recorded_args, Collected, DesignArgs, Prepared};
 use crate::explore::analysis::{sensitivity, SensitivityRow};
 use crate::explore::design_seed;
-use crate::explore::outcome::{dyad_index, sensitivity_measures};
+use crate::explore::outcome::{dyad_index, sensitivity_measures, NamedMeasure};
 use crate::explore::DesignKind;
 use crate::output::explore::write_sensitivity;
 
 /// Arguments of `detente sensitivity`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args, serde::Serialize, serde::Deserialize)]
 pub struct Args {
     #[command(flatten)]
     pub design_args: DesignArgs,
@@ -40,14 +39,24 @@ pub struct Args {
     pub year: Option<i32>,
 }
 
-/// Runs `detente sensitivity`.
-pub fn run(args: Args) -> Result<ExitCode> {
+/// A sensitivity analysis resolved against its scenario.
+struct Plan {
+    prep: Prepared,
+    dyad: usize,
+    year: i32,
+    measures: Vec<NamedMeasure>,
+}
+
+fn plan(args: &Args) -> Result<Plan> {
     let kind = match args.method.as_str() {
         "sobol" => DesignKind::Sobol,
         "morris" => DesignKind::Morris,
         other => bail!("--method {other:?}: expected sobol or morris"),
     };
-    let prep = prepare(&args.design_args, Some(kind.as_str()), kind, "sensitivity")?;
+    let mut spec = args.clone();
+    spec.design_args = spec.design_args.canonical();
+    let prep =
+        prepare(&args.design_args, Some(kind.as_str()), kind, "sensitivity", serde_json::to_value(&spec)?)?;
     let setup = prep.setup();
     let dyad = match &args.dyad {
         Some(label) => dyad_index(setup, label)?,
@@ -56,10 +65,31 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let year = args.year.unwrap_or(setup.start.year() + 10);
     let measures = sensitivity_measures(setup, dyad, args.stage, year)?;
-    let started = SystemTime::now();
-    let clock = Instant::now();
-    let mut collected = execute("sensitivity", &prep, &measures, None, true)?;
-    let names: Vec<String> = measures.iter().map(|m| m.name.clone()).collect();
+    Ok(Plan { prep, dyad, year, measures })
+}
+
+/// Runs `detente sensitivity`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let plan = plan(&args)?;
+    match execute("sensitivity", &plan.prep, &plan.measures, None, true)? {
+        Some(collected) => finish(&args, &plan, collected),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// Merges the shard folders of a sensitivity analysis into `out` and
+/// computes the indices from every point's outcomes.
+pub(super) fn merge(shards: &[PathBuf], out: &Path, manifest: &serde_json::Value) -> Result<ExitCode> {
+    let mut args: Args = recorded_args(manifest, &shards[0])?;
+    args.design_args.out = Some(out.to_path_buf());
+    let plan = plan(&args)?;
+    let collected = merge_design(&plan.prep, shards, true)?;
+    finish(&args, &plan, collected)
+}
+
+fn finish(args: &Args, plan: &Plan, mut collected: Collected) -> Result<ExitCode> {
+    let prep = &plan.prep;
+    let names: Vec<String> = plan.measures.iter().map(|m| m.name.clone()).collect();
     let rows = sensitivity(
         &prep.design.structure,
         &prep.keys,
@@ -68,17 +98,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         design_seed(prep.seed, "bootstrap"),
     )?;
     collected.paths.push(write_sensitivity(&prep.out, &rows)?);
-    let elapsed = clock.elapsed().as_secs_f64();
+    let elapsed = prep.clock.elapsed().as_secs_f64();
     let details = serde_json::json!({
         "method": args.method,
-        "dyad": setup.tracked[dyad].label,
+        "dyad": prep.setup().tracked[plan.dyad].label,
         "stage": args.stage,
-        "year": year,
+        "year": plan.year,
         "outcomes": names,
         "bootstrap_resamples": crate::explore::analysis::BOOTSTRAP,
         "bootstrap_seed": design_seed(prep.seed, "bootstrap"),
     });
-    prep.manifest("sensitivity", started, elapsed, &collected.paths, details).write(&prep.out)?;
+    prep.manifest("sensitivity", elapsed, &collected.paths, details).write(&prep.out)?;
     print_table(&rows)?;
     prep.print_done(elapsed);
     Ok(ExitCode::SUCCESS)

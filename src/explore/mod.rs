@@ -320,22 +320,26 @@ pub fn seed_point(crn: bool, p: usize) -> u64 {
 /// has only a few replications.
 pub const RUNS_PER_ROUND: u64 = 4096;
 
-/// Runs every point of `design` and hands each chunk of finished runs to
+/// Runs the points `points` of `design` (all of them, a shard's slice, or
+/// what a resumed sweep still lacks) and hands each chunk of finished runs to
 /// `consume(point, setup, runs)`, points in order and replicates in order
 /// within a point (a point with more than [`RUNS_PER_ROUND`] replications
-/// comes in several chunks). Setups are built at most [`POINT_BATCH`] points
-/// at a time, and the runs of several points share one parallel round.
+/// comes in several chunks). A run's seed depends on its point's index in
+/// the whole design, so a slice runs exactly what the whole design runs
+/// there. Setups are built at most [`POINT_BATCH`] points at a time, and the
+/// runs of several points share one parallel round.
 pub fn run_design<E>(
     spec: &RunSpec<'_>,
     params: &[SweepParam],
     design: &Design,
+    points: std::ops::Range<usize>,
     stop: &std::sync::atomic::AtomicBool,
     mut consume: impl FnMut(usize, &Setup, &[RunResult]) -> Result<(), E>,
 ) -> Result<(), BatchError<E>> {
     let mut completed = 0;
-    let n_points = design.values.len();
+    let n_points = points.end.min(design.values.len());
     let per_point = spec.replications;
-    let mut start = 0;
+    let mut start = points.start;
     // Next replicate to run of point `start` (non-zero only when a point
     // with many replications is split across rounds).
     let mut first_rep = 0;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{CsvFile, OutputError};
+use super::{CsvFile, Opening, OutputError};
 use crate::batch::aggregate::{JobSummary, BAND_QUANTILES};
 use crate::batch::RunResult;
 use crate::engine::{Happening, TickRecord};
@@ -262,14 +262,7 @@ impl<'a> BatchWriter<'a> {
         events: bool,
         role: Role,
     ) -> Result<Self, OutputError> {
-        let headers = headers(&layout, mode, events, role);
-        let open = |name: &str| -> Result<Option<CsvFile>, OutputError> {
-            match headers.iter().find(|(n, _)| *n == name) {
-                Some((_, h)) => CsvFile::create(&dir.join(name), h).map(Some),
-                None => Ok(None),
-            }
-        };
-        Self::assemble(dir, jobs, layout, mode, role, open)
+        Self::assemble(dir, jobs, layout, mode, events, role, Opening::Fresh)
     }
 
     /// Reopens the files of an interrupted batch as its checkpoint recorded them.
@@ -282,20 +275,8 @@ impl<'a> BatchWriter<'a> {
         role: Role,
         checkpoint: Checkpoint,
     ) -> Result<Self, OutputError> {
-        let headers = headers(&layout, mode, events, role);
-        let open = |name: &str| -> Result<Option<CsvFile>, OutputError> {
-            if !headers.iter().any(|(n, _)| *n == name) {
-                return Ok(None);
-            }
-            let len = checkpoint.files.iter().find(|(n, _)| n == name).map(|(_, l)| *l).ok_or_else(|| {
-                OutputError::new(
-                    &dir.join(CHECKPOINT),
-                    std::io::Error::other(format!("no length recorded for {name}")),
-                )
-            })?;
-            CsvFile::reopen(&dir.join(name), len).map(Some)
-        };
-        let mut writer = Self::assemble(dir, jobs, layout, mode, role, open)?;
+        let mut writer =
+            Self::assemble(dir, jobs, layout, mode, events, role, Opening::Resume(&checkpoint.files))?;
         writer.finished = checkpoint.finished;
         writer.next = checkpoint.next;
         if let Some((k, summary)) = checkpoint.current {
@@ -310,9 +291,17 @@ impl<'a> BatchWriter<'a> {
         jobs: Vec<JobInfo<'a>>,
         layout: Layout,
         mode: Timeseries,
+        events: bool,
         role: Role,
-        open: impl Fn(&str) -> Result<Option<CsvFile>, OutputError>,
+        how: Opening<'_>,
     ) -> Result<Self, OutputError> {
+        let headers = headers(&layout, mode, events, role);
+        let open = |name: &str| -> Result<Option<CsvFile>, OutputError> {
+            match headers.iter().find(|(n, _)| *n == name) {
+                Some((_, h)) => CsvFile::open(&dir.join(name), h, how).map(Some),
+                None => Ok(None),
+            }
+        };
         let missing = |name: &str| OutputError::new(&dir.join(name), std::io::Error::other("missing"));
         Ok(BatchWriter {
             runs: open("runs.csv")?.ok_or_else(|| missing("runs.csv"))?,
@@ -590,10 +579,7 @@ impl<'a> BatchWriter<'a> {
             paths.push(f.path().to_path_buf());
             f.commit()?;
         }
-        let checkpoint = self.dir.join(CHECKPOINT);
-        if checkpoint.exists() {
-            std::fs::remove_file(&checkpoint).map_err(|e| OutputError::new(&checkpoint, e))?;
-        }
+        super::remove_with_temp(&self.dir.join(CHECKPOINT))?;
         Ok((self.finished, paths))
     }
 }

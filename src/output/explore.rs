@@ -7,8 +7,10 @@
 
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
+
 use super::batch::{dyad_outcome_columns, write_dyad_outcome};
-use super::{CsvFile, OutputError};
+use super::{CsvFile, Opening, OutputError};
 use crate::batch::RunResult;
 use crate::explore::analysis::{Discovery, SensitivityRow};
 use crate::explore::outcome::{scalar_names, PointAcc};
@@ -27,17 +29,22 @@ pub struct SweepRunsWriter {
 }
 
 impl SweepRunsWriter {
-    /// Creates `dir/runs.csv` for runs of `setup` (any point: the ladder,
+    /// Opens `dir/runs.csv` for runs of `setup` (any point: the ladder,
     /// clock and tracked dyads are the same at every point) with one column
     /// per swept key path.
-    pub fn create(dir: &Path, setup: &Setup, param_keys: &[String]) -> Result<Self, OutputError> {
+    pub fn open(
+        dir: &Path,
+        setup: &Setup,
+        param_keys: &[String],
+        how: Opening<'_>,
+    ) -> Result<Self, OutputError> {
         let rungs = setup.world.ladder.len();
         let mut h: Vec<String> =
             ["scenario", "variant", "point", "replicate", "run_seed"].map(String::from).to_vec();
         h.extend(dyad_outcome_columns(rungs));
         h.extend(param_keys.iter().cloned());
         let dates = (0..=setup.horizon).map(|t| setup.month(t).first_day().to_string()).collect();
-        Ok(SweepRunsWriter { file: CsvFile::create(&dir.join("runs.csv"), &h)?, rungs, dates })
+        Ok(SweepRunsWriter { file: CsvFile::open(&dir.join("runs.csv"), &h, how)?, rungs, dates })
     }
 
     /// Writes the rows of `runs` at design point `point` with parameter values `values`.
@@ -65,13 +72,6 @@ impl SweepRunsWriter {
         }
         Ok(())
     }
-
-    /// Commits the file and returns its path.
-    pub fn commit(self) -> Result<std::path::PathBuf, OutputError> {
-        let path = self.file.path().to_path_buf();
-        self.file.commit()?;
-        Ok(path)
-    }
 }
 
 /// `points.csv`: one row per design point.
@@ -84,12 +84,13 @@ pub struct PointsWriter {
 }
 
 impl PointsWriter {
-    /// Creates `dir/points.csv` for a sweep of `setup` over `param_keys`.
-    pub fn create(
+    /// Opens `dir/points.csv` for a sweep of `setup` over `param_keys`.
+    pub fn open(
         dir: &Path,
         setup: &Setup,
         report_years: &[u32],
         param_keys: &[String],
+        how: Opening<'_>,
     ) -> Result<Self, OutputError> {
         let years = years_within(setup, report_years);
         let rungs = setup.world.ladder.len();
@@ -111,7 +112,7 @@ impl PointsWriter {
             }
         }
         Ok(PointsWriter {
-            file: CsvFile::create(&dir.join("points.csv"), &h)?,
+            file: CsvFile::open(&dir.join("points.csv"), &h, how)?,
             scalars: scalars.len(),
             dyads: setup.tracked.len(),
             rungs,
@@ -151,13 +152,118 @@ impl PointsWriter {
         }
         f.end_row()
     }
+}
 
-    /// Commits the file and returns its path.
-    pub fn commit(self) -> Result<std::path::PathBuf, OutputError> {
-        let path = self.file.path().to_path_buf();
-        self.file.commit()?;
-        Ok(path)
+/// The row files of a design run: `points.csv` and, unless the command
+/// keeps only the points, `runs.csv`.
+pub struct DesignFiles {
+    /// One row per design point.
+    pub points: PointsWriter,
+    /// One row per run and tracked dyad.
+    pub runs: Option<SweepRunsWriter>,
+}
+
+impl DesignFiles {
+    /// Opens the files in `dir` afresh or where a checkpoint left them.
+    pub fn open(
+        dir: &Path,
+        setup: &Setup,
+        report_years: &[u32],
+        param_keys: &[String],
+        with_runs: bool,
+        how: Opening<'_>,
+    ) -> Result<Self, OutputError> {
+        let points = PointsWriter::open(dir, setup, report_years, param_keys, how)?;
+        let runs = if with_runs { Some(SweepRunsWriter::open(dir, setup, param_keys, how)?) } else { None };
+        Ok(DesignFiles { points, runs })
     }
+
+    fn each(&mut self) -> impl Iterator<Item = &mut CsvFile> {
+        std::iter::once(&mut self.points.file).chain(self.runs.as_mut().map(|r| &mut r.file))
+    }
+
+    /// Hands every row so far to the system; returns each file's length by name.
+    pub fn sync(&mut self) -> Result<Vec<(String, u64)>, OutputError> {
+        self.each()
+            .map(|f| {
+                let len = f.sync()?;
+                let name = f.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                Ok((name, len))
+            })
+            .collect()
+    }
+
+    /// Appends a row of another `points.csv` (a shard's) as it is.
+    pub fn copy_point(&mut self, record: &csv::ByteRecord) -> Result<(), OutputError> {
+        self.points.file.copy_row(record)
+    }
+
+    /// Appends a row of another `runs.csv` (a shard's) as it is.
+    pub fn copy_run(&mut self, record: &csv::ByteRecord) -> Result<(), OutputError> {
+        match self.runs.as_mut() {
+            Some(r) => r.file.copy_row(record),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops without committing: the temporary files stay for `--resume`.
+    pub fn suspend(self) {
+        self.points.file.keep();
+        if let Some(r) = self.runs {
+            r.file.keep();
+        }
+    }
+
+    /// Commits the files and returns their paths.
+    pub fn commit(self) -> Result<Vec<std::path::PathBuf>, OutputError> {
+        let mut paths = Vec::new();
+        for f in std::iter::once(self.points.file).chain(self.runs.map(|r| r.file)) {
+            paths.push(f.path().to_path_buf());
+            f.commit()?;
+        }
+        Ok(paths)
+    }
+}
+
+/// What a design run folds besides its rows, stored exactly (means as f64
+/// bit patterns: a decimal round trip could change the last bit, and with it
+/// the sensitivity indices of a resumed or merged run).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DesignState {
+    /// `means[m][k]`: measure `m` at the `k`-th point run, as `f64::to_bits`.
+    pub means: Vec<Vec<u64>>,
+    /// Per run, in run order: its design point and whether the condition held.
+    pub cases: Vec<(u32, bool)>,
+}
+
+impl DesignState {
+    /// The state of the folded `means` and `cases`.
+    pub fn of(means: &[Vec<f64>], cases: &[(u32, bool)]) -> DesignState {
+        DesignState {
+            means: means.iter().map(|m| m.iter().map(|x| x.to_bits()).collect()).collect(),
+            cases: cases.to_vec(),
+        }
+    }
+
+    /// The means as numbers.
+    pub fn means(&self) -> Vec<Vec<f64>> {
+        self.means.iter().map(|m| m.iter().map(|&b| f64::from_bits(b)).collect()).collect()
+    }
+}
+
+/// How far a design run got: enough to resume it byte for byte.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DesignCheckpoint {
+    /// Identifies the run (command, scenario, options, shard); a resume must match it.
+    pub fingerprint: String,
+    /// First design point not yet written.
+    pub next_point: usize,
+    /// Runs folded into the written points.
+    pub runs_done: u64,
+    /// Length in bytes of each temporary file, by file name.
+    pub files: Vec<(String, u64)>,
+    /// Means and cases of the written points.
+    pub state: DesignState,
 }
 
 /// Writes `dir/sensitivity.csv` and returns its path.

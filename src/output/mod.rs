@@ -19,18 +19,19 @@ use std::path::{Path, PathBuf};
 
 /// An I/O failure on a named file.
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: {source}")]
+#[error("{path}: {cause}")]
 pub struct OutputError {
     /// The file or folder.
     pub path: PathBuf,
-    /// The cause (shown in the message, so not chained again).
-    pub source: io::Error,
+    /// The cause: shown in the message, so deliberately not named `source`
+    /// (which would chain it and print it twice).
+    pub cause: io::Error,
 }
 
 impl OutputError {
     /// Wraps an I/O error with its path.
-    pub fn new(path: &Path, source: io::Error) -> OutputError {
-        OutputError { path: path.to_path_buf(), source }
+    pub fn new(path: &Path, cause: io::Error) -> OutputError {
+        OutputError { path: path.to_path_buf(), cause }
     }
 }
 
@@ -38,8 +39,8 @@ impl From<csv::Error> for OutputError {
     fn from(e: csv::Error) -> Self {
         let path = PathBuf::from("(csv)");
         match e.into_kind() {
-            csv::ErrorKind::Io(source) => OutputError { path, source },
-            other => OutputError { path, source: io::Error::other(format!("{other:?}")) },
+            csv::ErrorKind::Io(cause) => OutputError { path, cause },
+            other => OutputError { path, cause: io::Error::other(format!("{other:?}")) },
         }
     }
 }
@@ -115,6 +116,18 @@ impl AtomicFile {
     }
 }
 
+/// Removes a file and the temporary sibling a process killed while writing
+/// it may have left; a missing file is not an error.
+pub fn remove_with_temp(path: &Path) -> Result<(), OutputError> {
+    for p in [path.to_path_buf(), temp_path(path)] {
+        match fs::remove_file(&p) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(OutputError::new(&p, e)),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// The temporary sibling a file is written to: `.NAME.partial`.
 pub fn temp_path(dest: &Path) -> PathBuf {
     let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -141,6 +154,16 @@ impl Drop for AtomicFile {
     }
 }
 
+/// How a writer opens its file: afresh, or to continue an interrupted run
+/// from the file lengths (by file name) its checkpoint recorded.
+#[derive(Debug, Clone, Copy)]
+pub enum Opening<'a> {
+    /// A new file with its header.
+    Fresh,
+    /// The temporary file of an interrupted run, cut back to its recorded length.
+    Resume(&'a [(String, u64)]),
+}
+
 /// A CSV writer over an [`AtomicFile`], with a header.
 pub struct CsvFile {
     writer: csv::Writer<AtomicFile>,
@@ -160,6 +183,20 @@ impl CsvFile {
             .write_record(header.iter().map(|h| h.as_ref()))
             .map_err(|e| OutputError::new(dest, io::Error::other(e)))?;
         Ok(CsvFile { writer, error: None, scratch: String::new(), rows: 0 })
+    }
+
+    /// Creates `dest` afresh, or reopens it where a checkpoint left it.
+    pub fn open<S: AsRef<str>>(dest: &Path, header: &[S], how: Opening<'_>) -> Result<CsvFile, OutputError> {
+        match how {
+            Opening::Fresh => CsvFile::create(dest, header),
+            Opening::Resume(lengths) => {
+                let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let len = lengths.iter().find(|(n, _)| *n == name).map(|(_, l)| *l).ok_or_else(|| {
+                    OutputError::new(dest, io::Error::other("the checkpoint records no length for this file"))
+                })?;
+                CsvFile::reopen(dest, len)
+            }
+        }
     }
 
     /// Reopens an interrupted file at `len` bytes; the header is already there.

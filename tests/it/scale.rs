@@ -1,5 +1,6 @@
-//! Sharded batches merge to the bytes of the whole batch; interrupted
-//! batches (SIGINT, SIGTERM or SIGKILL) resume to the same bytes.
+//! Sharded batches, sweeps, sensitivity analyses and discoveries merge to
+//! the bytes of the whole run; interrupted ones (SIGINT, SIGTERM or SIGKILL)
+//! resume to the same bytes.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -155,35 +156,162 @@ fn an_unwritable_output_location_is_a_clear_error() {
     assert!(o.stderr.contains("cannot write results") && o.stderr.contains("blocker"), "{}", o.stderr);
 }
 
+fn afghanistan() -> String {
+    format!("{}/scenarios/afghanistan/baseline.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `merge` of `shards` into `out`, with its output.
+fn merge(wd: &Workdir, shards: &[String], out: &Path) -> crate::workdir::Output {
+    let mut a = vec!["merge".to_string()];
+    a.extend(shards.iter().cloned());
+    a.extend(["--out".into(), out.display().to_string()]);
+    wd.run(&a)
+}
+
+/// Runs `args` whole and as three shards merged (shards given out of
+/// order), and checks that `files` are byte-identical; returns the shard folders.
+fn whole_and_sharded(wd: &Workdir, name: &str, args: &[&str], files: &[&str]) -> Vec<String> {
+    let whole = wd.path().join(format!("{name}-whole"));
+    let mut a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    a.extend(["--out".into(), whole.display().to_string()]);
+    let o = wd.run(&a);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let mut shards = Vec::new();
+    for i in 0..3 {
+        let dir = wd.path().join(format!("{name}-s{i}"));
+        let mut a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        a.extend(["--shard".into(), format!("{i}/3"), "-j".into(), "1".into()]);
+        a.extend(["--out".into(), dir.display().to_string()]);
+        let o = wd.run(&a);
+        assert_eq!(o.code, Some(0), "{}", o.stderr);
+        assert!(dir.join("shard-state.json").exists(), "{}", dir.display());
+        shards.push(dir.display().to_string());
+    }
+    let merged = wd.path().join(format!("{name}-merged"));
+    let order = [shards[2].clone(), shards[0].clone(), shards[1].clone()];
+    let o = merge(wd, &order, &merged);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert_same_files(&whole, &merged, files);
+    shards
+}
+
 #[test]
-fn sigint_stops_a_sensitivity_analysis_and_leaves_no_partial_file() {
+fn sweep_sensitivity_and_discover_shards_merge_to_the_bytes_of_the_whole_run() {
     let wd = Workdir::new();
-    let afghanistan = format!("{}/scenarios/afghanistan/baseline.toml", env!("CARGO_MANIFEST_DIR"));
-    let out = wd.path().join("sens");
-    let child = Command::new(env!("CARGO_BIN_EXE_detente"))
-        .args(["sensitivity", &afghanistan, "--method", "sobol", "--points", "512", "-n", "20", "-j", "1"])
-        .arg("--out")
-        .arg(&out)
+    let afg = afghanistan();
+    let sweep = whole_and_sharded(
+        &wd,
+        "sweep",
+        &["sweep", &afg, "--points", "10", "-n", "3", "--seed", "4"],
+        &["runs.csv", "points.csv"],
+    );
+    let sens = whole_and_sharded(
+        &wd,
+        "sens",
+        &["sensitivity", &afg, "--points", "3", "-n", "2", "--seed", "4"],
+        &["runs.csv", "points.csv", "sensitivity.csv"],
+    );
+    whole_and_sharded(
+        &wd,
+        "disc",
+        &["discover", &afg, "--outcome", "group:isis_k:grew", "--points", "24", "-n", "2"],
+        &["points.csv", "discovery.csv"],
+    );
+
+    let missing = merge(&wd, &[sens[0].clone(), sens[2].clone()], &wd.path().join("x"));
+    assert_eq!(missing.code, Some(2));
+    assert!(missing.stderr.contains("shard 1/3 is missing"), "{}", missing.stderr);
+    let twice = merge(
+        &wd,
+        &[sens[0].clone(), sens[1].clone(), sens[1].clone(), sens[2].clone()],
+        &wd.path().join("x"),
+    );
+    assert_eq!(twice.code, Some(2));
+    assert!(twice.stderr.contains("more than once"), "{}", twice.stderr);
+    let mixed = merge(&wd, &[sens[0].clone(), sweep[1].clone(), sens[2].clone()], &wd.path().join("x"));
+    assert_eq!(mixed.code, Some(2));
+    assert!(mixed.stderr.contains("different jobs"), "{}", mixed.stderr);
+    assert!(!wd.path().join("x").join("points.csv").exists());
+}
+
+/// Arguments of the sensitivity analysis the interruption tests use: a
+/// Sobol' design of 2 x 300 base rows, one run per point, so points finish
+/// (and checkpoints follow) every few milliseconds.
+fn sensitivity_args(seed: &str, extra: &[&str], out: &Path) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "sensitivity",
+        &vietnam(),
+        "--param",
+        "params.ladder.step_rate=0.05:0.12",
+        "--param",
+        "params.choice.rationality=3:9",
+        "--points",
+        "300",
+        "-n",
+        "1",
+        "--seed",
+        seed,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(["--out".to_string(), out.display().to_string()]);
+    args
+}
+
+/// Starts the long sensitivity analysis, waits until a checkpoint records
+/// finished design points, sends `signal`, and returns the exit code.
+fn interrupt_sensitivity(wd: &Workdir, out: &Path, signal: &str) -> Option<i32> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_detente"))
+        .args(sensitivity_args("3", &["-j", "1", "--checkpoint-seconds", "0"], out))
         .current_dir(wd.path())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .expect("start detente");
-    std::thread::sleep(Duration::from_millis(1500));
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let cp = std::fs::read_to_string(out.join("checkpoint.json")).unwrap_or_default();
+        let next: u64 = serde_json::from_str::<serde_json::Value>(&cp)
+            .ok()
+            .and_then(|v| v["next_point"].as_u64())
+            .unwrap_or(0);
+        if next > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no checkpoint with finished points appeared");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = Command::new("kill").args([signal, &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
-    let output = child.wait_with_output().expect("wait");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("interrupted after"), "{stderr}");
-    let manifest = std::fs::read_to_string(out.join("manifest.json")).expect("manifest");
-    assert!(
-        manifest.contains("\"interrupted\": true") && manifest.contains("completed_points"),
-        "{manifest}"
-    );
-    assert!(
-        !wd.files().iter().any(|f| f.ends_with(".partial") || f.ends_with("points.csv")),
-        "{:?}",
-        wd.files()
-    );
+    child.wait().expect("wait").code()
+}
+
+#[test]
+fn an_interrupted_or_killed_sensitivity_analysis_resumes_to_identical_files() {
+    let wd = Workdir::new();
+    let whole = wd.path().join("whole");
+    let o = wd.run(&sensitivity_args("3", &[], &whole));
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    for (signal, code) in [("-INT", Some(130)), ("-KILL", None)] {
+        let out = wd.path().join(&signal[1..]);
+        assert_eq!(interrupt_sensitivity(&wd, &out, signal), code, "{signal}");
+        if code.is_some() {
+            let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+            assert!(
+                manifest.contains("\"interrupted\": true") && manifest.contains("next_point"),
+                "{manifest}"
+            );
+            assert!(!out.join("points.csv").exists(), "an interrupted run shows no file that looks whole");
+        }
+        let o = wd.run(&sensitivity_args("4", &["--resume"], &out));
+        assert_eq!(o.code, Some(2), "a different seed is a different run");
+        assert!(o.stderr.contains("different run"), "{}", o.stderr);
+        let o = wd.run(&sensitivity_args("3", &["-j", "2", "--resume"], &out));
+        assert_eq!(o.code, Some(0), "{}", o.stderr);
+        assert_same_files(&whole, &out, &["points.csv", "runs.csv", "sensitivity.csv"]);
+        assert!(!out.join("checkpoint.json").exists(), "a finished run keeps no checkpoint");
+    }
+    assert!(!wd.files().iter().any(|f| f.ends_with(".partial")), "{:?}", wd.files());
 }
