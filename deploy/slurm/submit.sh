@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Submit a detente batch to Slurm as N shards (one job array) plus a merge job
-# that runs once every shard has succeeded.
+# Submit a detente batch, sweep, sensitivity analysis or discovery to Slurm as
+# N shards (one job array) plus a merge job that runs once every shard has
+# succeeded.
 #
-#   deploy/slurm/submit.sh N OUT DETENTE-RUN-ARGUMENTS...
+#   deploy/slurm/submit.sh N OUT [COMMAND] ARGUMENTS...
 #
 #   N      number of shards (array tasks 0..N-1)
 #   OUT    results folder on a file system every node sees; receives
 #          shard-0 .. shard-(N-1), merged/ (the results) and logs/
-#   the rest: what you would give `detente run` (scenario files, -n, --seed,
-#          --variant, --set, --timeseries, --events), without --out, --shard
-#          or --threads, which are set per shard
+#   COMMAND run (the default), sweep, sensitivity or discover
+#   the rest: what you would give that command (scenario files, -n, --seed,
+#          --variant, --set, --points, ...), without --out, --shard or
+#          --threads, which are set per shard
 #
 # Environment (all optional):
 #   DETENTE       the detente binary (default: target/release/detente of this

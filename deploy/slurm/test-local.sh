@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prove deploy/slurm/ on a real Slurm: install Slurm and MUNGE from the
 # distribution's packages, bring up a one-node cluster on this machine, submit a
-# sharded batch with submit.sh (job array + dependent merge), and check that the
-# merged CSV files are byte-identical to a single-machine run.
+# sharded batch and a sharded sensitivity analysis with submit.sh (job array +
+# dependent merge), and check that the merged CSV files are byte-identical to
+# single-machine runs.
 #
 #   sudo bash deploy/slurm/test-local.sh        # root: it installs packages and starts daemons
 #
@@ -74,7 +75,7 @@ finish() {
     local took=$(($(date +%s) - started))
     if [[ $result == PASS && $rc == 0 ]]; then
         if [[ ${SLURM_TEST_KEEP:-0} == 1 ]]; then log "kept $work"; else rm -rf "$work"; fi
-        echo "PASS: slurm test-local: $shards-shard job array + merge on Slurm ${slurm_version:-?} reproduce the single-machine run byte for byte ($compared files) (${took}s)"
+        echo "PASS: slurm test-local: $shards-shard job arrays + merges on Slurm ${slurm_version:-?} reproduce the single-machine batch and sensitivity analysis byte for byte ($compared files) (${took}s)"
         exit 0
     fi
     [[ -n $work ]] && echo "kept for inspection: $work"
@@ -285,7 +286,24 @@ rc=0
 [[ ! -e $work/incomplete/runs.csv ]] || fail "merging an incomplete set of shards wrote runs.csv"
 log "merging shards 0 and 2 of 3 is refused (exit 2): $(head -n 1 "$work/log/incomplete.out")"
 
-# ---- 10. a failing shard cancels the merge -------------------------------------------------
+# ---- 10. a sharded sensitivity analysis ------------------------------------------------------
+# Sobol' design over the file's [sweep] ranges: 3 x 9 = 27 points of 5 runs,
+# sliced 9 / 9 / 9; merge recomputes the indices from every point's outcomes.
+sens=(sensitivity scenarios/afghanistan/baseline.toml --points 3 -n 5 --seed 7)
+log "submitting: submit.sh $shards $work/sens ${sens[*]}"
+submit "$work/sens" "${sens[@]}"
+wait_jobs "$array_id" "$merge_id" 1
+[[ $(job_states "$array_id") == "$shards COMPLETED" && $(job_states "$merge_id") == "1 COMPLETED" ]] \
+    || fail "the sharded sensitivity analysis did not complete (array $(job_states "$array_id"), merge $(job_states "$merge_id"))"
+"$detente" "${sens[@]}" --out "$work/sens-single" >"$work/log/sens-single.out" 2>&1 \
+    || { cat "$work/log/sens-single.out"; fail "the unsharded sensitivity analysis failed"; }
+for f in points.csv runs.csv sensitivity.csv; do
+    cmp "$work/sens-single/$f" "$work/sens/merged/$f" || fail "sensitivity merged/$f differs from the single-machine $f"
+    log "sensitivity merged/$f == single/$f ($(wc -l <"$work/sens/merged/$f") lines)"
+    compared=$((compared + 1))
+done
+
+# ---- 11. a failing shard cancels the merge -------------------------------------------------
 log "submitting a batch whose shards fail (unknown key path)"
 submit "$work/bad" "${batch[@]}" --set no.such.key=1
 wait_jobs "$array_id" "$merge_id" 0

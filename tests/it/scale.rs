@@ -315,3 +315,33 @@ fn an_interrupted_or_killed_sensitivity_analysis_resumes_to_identical_files() {
     }
     assert!(!wd.files().iter().any(|f| f.ends_with(".partial")), "{:?}", wd.files());
 }
+
+/// A full disk (the file being written is `/dev/full`) ends the command with
+/// exit 2 and a message naming the file, for a batch and for a design.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_is_a_clear_error() {
+    let wd = Workdir::new();
+    for (args, partial) in [
+        (vec!["run".to_string(), vietnam(), "-n".into(), "500".into()], ".runs.csv.partial"),
+        (
+            vec!["sweep".to_string(), afghanistan(), "--points".into(), "4".into(), "-n".into(), "2".into()],
+            ".points.csv.partial",
+        ),
+    ] {
+        let out = wd.path().join(&args[0]);
+        std::fs::create_dir_all(&out).unwrap();
+        std::os::unix::fs::symlink("/dev/full", out.join(partial)).unwrap();
+        let mut a = args.clone();
+        a.extend(["--out".to_string(), out.display().to_string()]);
+        let o = wd.run(&a);
+        assert_eq!(o.code, Some(2), "{}", o.stderr);
+        assert!(o.stderr.contains("No space left on device"), "{}", o.stderr);
+        assert!(
+            o.stderr.contains(partial.trim_start_matches('.').trim_end_matches(".partial")),
+            "{}",
+            o.stderr
+        );
+        assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    }
+}
