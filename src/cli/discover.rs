@@ -55,8 +55,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
 pub(super) fn merge(shards: &[PathBuf], out: &Path, manifest: &serde_json::Value) -> Result<ExitCode> {
     let mut args: Args = recorded_args(manifest, &shards[0])?;
     args.design_args.out = Some(out.to_path_buf());
-    let (prep, _) = plan(&args)?;
-    let collected = merge_design(&prep, shards, false)?;
+    let (mut prep, _) = plan(&args)?;
+    let collected = merge_design(&mut prep, shards, false)?;
     finish(&args, &prep, collected)
 }
 
@@ -100,12 +100,6 @@ fn finish(args: &Args, prep: &Prepared, mut collected: Collected) -> Result<Exit
             100.0 * chosen.coverage
         );
     }
-    println!(
-        "{} points x {} replications = {} runs in {elapsed:.1} s; peeling trajectory in {}",
-        prep.design.values.len(),
-        prep.replications,
-        prep.total_runs(),
-        prep.out.join("discovery.csv").display()
-    );
+    prep.print_done(elapsed);
     Ok(ExitCode::SUCCESS)
 }

@@ -82,8 +82,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
 pub(super) fn merge(shards: &[PathBuf], out: &Path, manifest: &serde_json::Value) -> Result<ExitCode> {
     let mut args: Args = recorded_args(manifest, &shards[0])?;
     args.design_args.out = Some(out.to_path_buf());
-    let plan = plan(&args)?;
-    let collected = merge_design(&plan.prep, shards, true)?;
+    let mut plan = plan(&args)?;
+    let collected = merge_design(&mut plan.prep, shards, true)?;
     finish(&args, &plan, collected)
 }
 

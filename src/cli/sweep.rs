@@ -131,6 +131,8 @@ pub(super) struct Prepared {
     pub(super) spec: serde_json::Value,
     /// Identifies the job; every shard of it carries the same.
     pub(super) fingerprint: String,
+    /// Shard folders merged into this one (0 when the design ran here).
+    pub(super) merged_shards: usize,
     /// When the command started.
     pub(super) started: SystemTime,
     pub(super) clock: Instant,
@@ -156,13 +158,16 @@ impl Prepared {
 
     /// Prints the closing line of a design run.
     pub(super) fn print_done(&self, elapsed: f64) {
+        let how = match self.merged_shards {
+            0 => format!("in {elapsed:.1} s on {} thread(s)", self.threads),
+            n => format!("merged from {n} shards in {elapsed:.1} s"),
+        };
         println!(
-            "{} design: {} points x {} replications = {} runs in {elapsed:.1} s on {} thread(s); results in {}",
+            "{} design: {} points x {} replications = {} runs {how}; results in {}",
             self.design.kind.as_str(),
             self.design.values.len(),
             self.replications,
             self.total_runs(),
-            self.threads,
             self.out.display()
         );
     }
@@ -344,13 +349,17 @@ pub(super) fn prepare(
         }
         None => 0..n,
     };
+    // The file is identified by its content, not by how its path was spelt.
+    let mut identity = spec.clone();
+    identity["design_args"]["file"] = serde_json::Value::Null;
     let fingerprint = fingerprint(&serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
         "command": command,
         "scenario": (&scenario.name, &scenario.sha256),
-        "spec": spec,
+        "spec": identity,
     }));
     Ok(Prepared {
+        merged_shards: 0,
         started: SystemTime::now(),
         clock: Instant::now(),
         points,
@@ -597,7 +606,7 @@ pub(super) fn execute(
 /// Combines the shard folders of a design run into `prep.out`: rows copied
 /// in point order, folded outcomes concatenated, so the command's analysis
 /// sees exactly what an unsharded run would have.
-pub(super) fn merge_design(prep: &Prepared, shards: &[PathBuf], write_runs: bool) -> Result<Collected> {
+pub(super) fn merge_design(prep: &mut Prepared, shards: &[PathBuf], write_runs: bool) -> Result<Collected> {
     struct Part {
         path: PathBuf,
         shard: Shard,
@@ -665,6 +674,7 @@ pub(super) fn merge_design(prep: &Prepared, shards: &[PathBuf], write_runs: bool
         merged.cases.extend(state.cases);
     }
     let paths = files.commit()?;
+    prep.merged_shards = parts.len();
     Ok(Collected { means: merged.means(), cases: merged.cases, paths })
 }
 
@@ -708,8 +718,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
 pub(super) fn merge(shards: &[PathBuf], out: &Path, manifest: &serde_json::Value) -> Result<ExitCode> {
     let mut args: Args = recorded_args(manifest, &shards[0])?;
     args.design_args.out = Some(out.to_path_buf());
-    let prep = prepare_sweep(&args)?;
-    let collected = merge_design(&prep, shards, true)?;
+    let mut prep = prepare_sweep(&args)?;
+    let collected = merge_design(&mut prep, shards, true)?;
     finish(&prep, collected)
 }
 
