@@ -27,7 +27,7 @@ pub struct Args {
     /// Shard folders written by `run`, `sweep`, `sensitivity` or `discover` with `--shard I/N`, all N of them.
     #[arg(required = true)]
     pub shards: Vec<PathBuf>,
-    /// Output folder for the merged batch.
+    /// Output folder for the merged results.
     #[arg(long, short = 'o')]
     pub out: PathBuf,
 }
