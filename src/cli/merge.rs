@@ -62,6 +62,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let command = shard_command(&args.shards[0])?;
     match command.as_str() {
         "run" => merge_batch(&args),
+        "calibrate" => super::calibrate::merge(&args),
         other => {
             bail!("{}: made by `detente {other}`, whose shards cannot be merged", args.shards[0].display())
         }

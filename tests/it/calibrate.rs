@@ -1,8 +1,15 @@
-//! Calibration recovers known parameters from a synthetic reference.
+//! Calibration recovers known parameters from a synthetic reference; it is
+//! reproducible whatever the thread count; interrupted (SIGINT or SIGKILL)
+//! and resumed, or run round by round as shards and merged, it writes the
+//! bytes of an uninterrupted, unsharded run.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::AtomicBool;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
-use detente::calibrate::{weighted_quantile, Calibration, Method};
+use detente::calibrate::{weighted_quantile, Calibration, Method, Particle, State};
 use detente::compare::{Alignment, CompareSpec};
 use detente::engine::{run_seed, Recorder, Simulator};
 use detente::model::{Field, Op};
@@ -69,13 +76,14 @@ fn smc_recovers_the_step_rate_used_to_make_the_reference() {
         replications: 30,
         particles: 40,
         rounds: 2,
+        proposals: 80,
         max_evaluations: 800,
         seed: 5,
         threads: 2,
     };
-    let posterior = calibration.run(&std::sync::atomic::AtomicBool::new(false), |_, _| {});
-    let values: Vec<f64> = posterior.particles.iter().map(|p| p.values[0]).collect();
-    let weights: Vec<f64> = posterior.particles.iter().map(|p| p.weight).collect();
+    let particles = run_to_the_end(&calibration);
+    let values: Vec<f64> = particles.iter().map(|p| p.values[0]).collect();
+    let weights: Vec<f64> = particles.iter().map(|p| p.weight).collect();
     let lo = weighted_quantile(&values, &weights, 0.05).unwrap();
     let median = weighted_quantile(&values, &weights, 0.5).unwrap();
     let hi = weighted_quantile(&values, &weights, 0.95).unwrap();
@@ -96,7 +104,7 @@ fn calibration_is_reproducible_whatever_the_thread_count() {
     .unwrap();
     let priors = vec![resolve_prior(&s.base.world, KEY, &[0.03, 0.2]).unwrap()];
     let run = |threads| {
-        Calibration {
+        let calibration = Calibration {
             setup: &s.base,
             scenario: &s.name,
             dyad: 0,
@@ -106,12 +114,19 @@ fn calibration_is_reproducible_whatever_the_thread_count() {
             replications: 5,
             particles: 8,
             rounds: 1,
+            proposals: 24,
             max_evaluations: 60,
             seed: 11,
             threads,
-        }
-        .run(&std::sync::atomic::AtomicBool::new(false), |_, _| {})
-        .particles
+        };
+        run_to_the_end(&calibration)
     };
     assert_eq!(run(1), run(2));
+}
+
+/// The final population of a calibration run without stops or checkpoints.
+fn run_to_the_end(calibration: &Calibration<'_>) -> Vec<Particle> {
+    let never = AtomicBool::new(false);
+    let done = calibration.run(State::default(), &never, |_, _| {}, |_| Ok::<(), ()>(()));
+    done.expect("no checkpoint can fail").0.population
 }
