@@ -167,7 +167,11 @@ impl Prepared {
             );
         }
         if proposals < particles as u64 {
-            bail!("--proposals ({proposals}) must be at least --particles ({particles}): a round keeps the particles closest of its proposals");
+            bail!(
+                "{}: proposals ({proposals}, from --proposals or [calibration].proposals) must be at least \
+                 particles ({particles}): a round keeps the particles closest of its proposals",
+                spec.scenario.display()
+            );
         }
         let seed = spec.seed.unwrap_or(scenario.seed);
         let fingerprint = sha256_hex(
