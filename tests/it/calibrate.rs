@@ -138,12 +138,13 @@ fn run_to_the_end(calibration: &Calibration<'_>) -> Vec<Particle> {
 const FINAL_FILES: [&str; 3] = ["posterior.csv", "calibration_summary.csv", "best_fit.toml"];
 
 /// A small Vietnam calibration: 32 prior draws, then two rounds of 128
-/// proposals, 4 replications each. With one thread a chunk of 64 proposals
-/// takes about a second, so a signal sent once round 0 is done lands in round 1.
+/// proposals, 16 replications each. With one thread rounds 1 and 2 take
+/// about 1.5 s (a chunk of 64 proposals about 0.4 s), so a signal sent once
+/// round 0 is recorded lands in a later round.
 fn calibrate_args(seed: &str, extra: &[&str], out: &Path) -> Vec<String> {
     let scenario = crate::workdir::vietnam().display().to_string();
     let mut args: Vec<String> =
-        ["calibrate", &scenario, "--particles", "16", "--proposals", "128", "--rounds", "2", "-n", "4"]
+        ["calibrate", &scenario, "--particles", "16", "--proposals", "128", "--rounds", "2", "-n", "16"]
             .iter()
             .map(|s| s.to_string())
             .collect();
