@@ -7,23 +7,32 @@
 //! and taking the root mean square, over the scored stages, of the median
 //! timing error in years. Two samplers:
 //!
-//! - **rejection**: draw candidates from the prior, keep the `particles`
-//!   closest; the tolerance is the largest accepted distance.
-//! - **smc** (ABC population Monte Carlo, Beaumont et al. 2009): a rejection
-//!   round, then rounds that resample the previous population by weight,
-//!   perturb with a Gaussian kernel of twice the weighted variance, and accept
-//!   proposals within a tolerance set to the median of the previous
-//!   population's distances; weights are prior over the kernel mixture.
+//! - **rejection**: one round of `max_evaluations` prior draws; keep the
+//!   `particles` closest; the tolerance is the largest accepted distance.
+//! - **smc** (ABC population Monte Carlo, Beaumont et al. 2009, with the
+//!   quantile-based adaptive tolerance of adaptive ABC-PMC): round 0 draws
+//!   2 x `particles` candidates from the prior; every later round makes a
+//!   fixed number of proposals by resampling the previous population by
+//!   weight and perturbing with a Gaussian kernel of twice the weighted
+//!   variance, keeps the `particles` closest (the tolerance is the largest
+//!   kept distance), and weights them prior over the kernel mixture.
 //!
-//! Proposals are drawn sequentially from a seeded generator and evaluated in
-//! parallel; acceptance is decided in proposal order, so the result depends
-//! on the seed only, never on the thread count.
+//! Every round has a fixed size and proposal `i` of round `r` comes from its
+//! own generator seeded by (seed, r, i), drawing on the previous round's
+//! population only. A round's proposals, and so the population it yields,
+//! depend on (seed, round, previous population) and nothing else: not on
+//! the thread count, on how the round is split into shards, or on whether
+//! the calibration was interrupted and resumed between rounds ([`State`]).
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
 use crate::batch::par_map;
 use crate::compare::{stage_path, CompareSpec, SimPath};
+use crate::engine::rng::mix;
 use crate::engine::{run_seed, Recorder, Simulator};
 use crate::model::{Field, Setup};
 use crate::scenario::{with_overrides, Prior};
@@ -59,6 +68,8 @@ pub struct Calibration<'a> {
     pub particles: usize,
     /// SMC rounds after the first.
     pub rounds: usize,
+    /// Proposals evaluated in each SMC round after the first.
+    pub proposals: u64,
     /// Budget of candidate evaluations.
     pub max_evaluations: u64,
     /// Master seed.
@@ -67,45 +78,82 @@ pub struct Calibration<'a> {
     pub threads: usize,
 }
 
-/// One accepted parameter vector.
-#[derive(Debug, Clone, PartialEq)]
+/// One accepted parameter vector. Stored exactly (see [`exact`]) so a
+/// resumed or merged calibration continues from the very same numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Particle {
     /// Values, in prior order.
+    #[serde(with = "exact::vec")]
     pub values: Vec<f64>,
     /// Distance to the reference (years).
+    #[serde(with = "exact")]
     pub distance: f64,
     /// Normalised importance weight.
+    #[serde(with = "exact")]
     pub weight: f64,
 }
 
 /// Diagnostics of one round.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Round {
-    /// Round index (0 = the rejection round).
+    /// Round index (0 = the round of prior draws).
     pub round: usize,
-    /// Tolerance used (largest accepted distance in round 0).
+    /// Largest accepted distance.
+    #[serde(with = "exact")]
     pub tolerance: f64,
     /// Candidates evaluated.
     pub evaluations: u64,
     /// Candidates accepted.
     pub accepted: usize,
-    /// accepted / evaluations.
-    pub acceptance_rate: f64,
 }
 
-/// The result of a calibration.
-#[derive(Debug, Clone)]
-pub struct Posterior {
-    /// Final population.
-    pub particles: Vec<Particle>,
-    /// Per-round diagnostics.
+impl Round {
+    /// accepted / evaluations.
+    pub fn acceptance_rate(&self) -> f64 {
+        self.accepted as f64 / self.evaluations.max(1) as f64
+    }
+}
+
+/// How far a calibration got: the population of its last complete round.
+/// Everything a later round needs, so it is what a checkpoint, a resume and
+/// a merged round carry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// Population of the last complete round (empty before round 0).
+    pub population: Vec<Particle>,
+    /// Diagnostics of every complete round.
     pub rounds: Vec<Round>,
-    /// Candidate evaluations in all.
+    /// Candidates evaluated in the complete rounds.
     pub evaluations: u64,
-    /// False when the budget ran out before the last round filled its population.
-    pub converged: bool,
-    /// True when a stop was requested; the population is the last complete round's.
-    pub interrupted: bool,
+}
+
+/// What a calibration does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Evaluate round `round`, of `proposals` proposals.
+    Round {
+        /// Round index.
+        round: usize,
+        /// Its fixed number of proposals.
+        proposals: u64,
+    },
+    /// Nothing: the population is final.
+    Done {
+        /// False when the budget ran out before the last round.
+        converged: bool,
+    },
+}
+
+/// How [`Calibration::run`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every round ran, or the budget stopped it (`converged == false`).
+    Finished {
+        /// False when the budget ran out before the last round.
+        converged: bool,
+    },
+    /// A stop was requested; the state is the last complete round's.
+    Interrupted,
 }
 
 /// Weighted quantile of `values` (nearest rank on the weighted CDF).
@@ -125,6 +173,10 @@ pub fn weighted_quantile(values: &[f64], weights: &[f64], q: f64) -> Option<f64>
     }
     order.last().map(|&i| values[i])
 }
+
+/// Proposals evaluated between two looks at the stop flag (at least; more
+/// with many threads so every thread stays busy).
+const CHUNK: usize = 64;
 
 impl Calibration<'_> {
     /// Distance of one candidate: RMS over scored stages of the median timing error, in years.
@@ -162,110 +214,162 @@ impl Calibration<'_> {
         }
     }
 
-    fn evaluate(&self, candidates: &[Vec<f64>]) -> Vec<f64> {
-        par_map(
-            self.threads,
-            candidates,
-            || (Simulator::new(), Recorder::new(true, false)),
-            |(sim, rec), values| self.distance(values, sim, rec),
-        )
-        .unwrap_or_else(|_| {
-            let (mut sim, mut rec) = (Simulator::new(), Recorder::new(true, false));
-            candidates.iter().map(|v| self.distance(v, &mut sim, &mut rec)).collect()
-        })
+    fn population_size(&self) -> usize {
+        self.particles.max(2)
     }
 
-    /// Runs the calibration; `progress(evaluations_so_far, round)` is called after each batch.
-    pub fn run(
-        &self,
-        stop: &std::sync::atomic::AtomicBool,
-        mut progress: impl FnMut(u64, usize),
-    ) -> Posterior {
-        let stopped = || stop.load(std::sync::atomic::Ordering::Relaxed);
-        let mut rng = ChaCha8Rng::seed_from_u64(crate::engine::rng::mix(self.seed ^ 0xca1b));
-        let n = self.particles.max(2);
-        let first_batch = match self.method {
-            Method::Rejection => self.max_evaluations.max(n as u64),
-            Method::Smc => (2 * n as u64).min(self.max_evaluations.max(n as u64)),
-        };
-        let candidates: Vec<Vec<f64>> = (0..first_batch).map(|_| self.draw_prior(&mut rng)).collect();
-        let distances = self.evaluate(&candidates);
-        let mut evaluations = first_batch;
-        progress(evaluations, 0);
-        let mut order: Vec<usize> = (0..candidates.len()).collect();
-        order.sort_by(|&a, &b| distances[a].total_cmp(&distances[b]).then(a.cmp(&b)));
-        order.truncate(n);
-        let w = 1.0 / order.len() as f64;
-        let mut population: Vec<Particle> = order
-            .iter()
-            .map(|&i| Particle { values: candidates[i].clone(), distance: distances[i], weight: w })
-            .collect();
-        let tolerance = population.iter().map(|p| p.distance).fold(0.0, f64::max);
-        let mut rounds = vec![Round {
-            round: 0,
-            tolerance,
-            evaluations,
-            accepted: population.len(),
-            acceptance_rate: population.len() as f64 / evaluations as f64,
-        }];
-        let mut converged = true;
-        let mut interrupted = false;
-        if self.method == Method::Smc {
-            for round in 1..=self.rounds {
-                if stopped() {
-                    interrupted = true;
-                    break;
-                }
-                let distances: Vec<f64> = population.iter().map(|p| p.distance).collect();
-                let weights: Vec<f64> = population.iter().map(|p| p.weight).collect();
-                let tolerance = weighted_quantile(&distances, &weights, 0.5).unwrap_or(f64::INFINITY);
-                let sigma = self.kernel_widths(&population);
-                let mut next: Vec<Particle> = Vec::new();
-                let mut round_evals = 0;
-                while next.len() < n && evaluations < self.max_evaluations && !stopped() {
-                    let batch = (n as u64).min(self.max_evaluations - evaluations);
-                    let proposals: Vec<Vec<f64>> =
-                        (0..batch).map(|_| self.perturb(&population, &sigma, &mut rng)).collect();
-                    let d = self.evaluate(&proposals);
-                    evaluations += batch;
-                    round_evals += batch;
-                    progress(evaluations, round);
-                    for (values, distance) in proposals.into_iter().zip(d) {
-                        if distance <= tolerance && next.len() < n {
-                            let weight = self.importance(&values, &population, &sigma);
-                            next.push(Particle { values, distance, weight });
-                        }
-                    }
-                }
-                if stopped() && next.len() < n {
-                    interrupted = true;
-                    break;
-                }
-                if next.len() < 2 {
-                    converged = false;
-                    break;
-                }
-                if next.len() < n {
-                    converged = false;
-                }
-                let total: f64 = next.iter().map(|p| p.weight).sum();
-                for p in &mut next {
-                    p.weight /= total;
-                }
-                rounds.push(Round {
-                    round,
-                    tolerance,
-                    evaluations: round_evals,
-                    accepted: next.len(),
-                    acceptance_rate: next.len() as f64 / round_evals.max(1) as f64,
-                });
-                population = next;
-                if !converged {
-                    break;
-                }
+    /// Size of round 0: the whole budget for rejection, 2 x particles for SMC.
+    fn first_round(&self) -> u64 {
+        let n = self.population_size() as u64;
+        match self.method {
+            Method::Rejection => self.max_evaluations.max(n),
+            Method::Smc => (2 * n).min(self.max_evaluations.max(n)),
+        }
+    }
+
+    /// Evaluations of the whole calibration: round 0 and every later round
+    /// the budget allows.
+    pub fn planned_evaluations(&self) -> u64 {
+        let first = self.first_round();
+        match self.method {
+            Method::Rejection => first,
+            Method::Smc => {
+                let later = (self.max_evaluations.saturating_sub(first) / self.proposals.max(1))
+                    .min(self.rounds as u64);
+                first + later * self.proposals
             }
         }
-        Posterior { particles: population, rounds, evaluations, converged, interrupted }
+    }
+
+    /// The round after `state`, or the end: rejection has one round; SMC
+    /// has `rounds` more, as long as the next one fits the budget.
+    pub fn next(&self, state: &State) -> Next {
+        let round = state.rounds.len();
+        if round == 0 {
+            return Next::Round { round, proposals: self.first_round() };
+        }
+        if self.method == Method::Rejection || round > self.rounds {
+            return Next::Done { converged: true };
+        }
+        if state.evaluations + self.proposals > self.max_evaluations {
+            return Next::Done { converged: false };
+        }
+        Next::Round { round, proposals: self.proposals }
+    }
+
+    /// Proposals `range.0 .. range.1` of `round`, the round after `state`.
+    /// Each has its own generator, so any slice equals the same slice of
+    /// the whole round.
+    pub fn proposals(&self, state: &State, round: usize, range: (u64, u64)) -> Vec<Vec<f64>> {
+        let sigma = if round == 0 { Vec::new() } else { self.kernel_widths(&state.population) };
+        let round_seed = mix(mix(self.seed ^ 0xca1b) ^ round as u64);
+        (range.0..range.1)
+            .map(|i| {
+                let mut rng = ChaCha8Rng::seed_from_u64(mix(round_seed ^ i));
+                if round == 0 {
+                    self.draw_prior(&mut rng)
+                } else {
+                    self.perturb(&state.population, &sigma, &mut rng)
+                }
+            })
+            .collect()
+    }
+
+    /// Distances of `candidates`, in order, evaluated in parallel a chunk at
+    /// a time; `progress(n)` after each chunk of n. None when a stop was
+    /// requested before the last chunk: the partial work is dropped.
+    pub fn evaluate(
+        &self,
+        candidates: &[Vec<f64>],
+        stop: &AtomicBool,
+        mut progress: impl FnMut(u64),
+    ) -> Option<Vec<f64>> {
+        let chunk = CHUNK.max(8 * self.threads);
+        let mut out = Vec::with_capacity(candidates.len());
+        for part in candidates.chunks(chunk) {
+            if stop.load(Ordering::Relaxed) {
+                return None;
+            }
+            let distances = par_map(
+                self.threads,
+                part,
+                || (Simulator::new(), Recorder::new(true, false)),
+                |(sim, rec), values| self.distance(values, sim, rec),
+            )
+            .unwrap_or_else(|_| {
+                let (mut sim, mut rec) = (Simulator::new(), Recorder::new(true, false));
+                part.iter().map(|v| self.distance(v, &mut sim, &mut rec)).collect()
+            });
+            out.extend(distances);
+            progress(part.len() as u64);
+        }
+        Some(out)
+    }
+
+    /// Completes `round` from all its `proposals` and their `distances`:
+    /// keeps the `particles` closest (ties by proposal index), the tolerance
+    /// is the largest kept distance, and weights are uniform in round 0,
+    /// prior over the kernel mixture of `state`'s population after it.
+    pub fn complete_round(
+        &self,
+        state: &State,
+        round: usize,
+        proposals: &[Vec<f64>],
+        distances: &[f64],
+    ) -> State {
+        let mut order: Vec<usize> = (0..proposals.len().min(distances.len())).collect();
+        order.sort_by(|&a, &b| distances[a].total_cmp(&distances[b]).then(a.cmp(&b)));
+        order.truncate(self.population_size());
+        let sigma = if round == 0 { Vec::new() } else { self.kernel_widths(&state.population) };
+        let mut population: Vec<Particle> = order
+            .iter()
+            .map(|&i| {
+                let values = proposals[i].clone();
+                let weight =
+                    if round == 0 { 1.0 } else { self.importance(&values, &state.population, &sigma) };
+                Particle { values, distance: distances[i], weight }
+            })
+            .collect();
+        let total: f64 = population.iter().map(|p| p.weight).sum();
+        for p in &mut population {
+            p.weight /= total;
+        }
+        let mut rounds = state.rounds.clone();
+        rounds.push(Round {
+            round,
+            tolerance: population.last().map_or(f64::INFINITY, |p| p.distance),
+            evaluations: proposals.len() as u64,
+            accepted: population.len(),
+        });
+        State { population, rounds, evaluations: state.evaluations + proposals.len() as u64 }
+    }
+
+    /// Runs the rounds after `state` to the end; `progress(evaluations, round)`
+    /// after each chunk of evaluations, `checkpoint(state)` after each
+    /// complete round. On a stop the unfinished round is dropped and the last
+    /// complete round's state is returned with [`Outcome::Interrupted`].
+    pub fn run<E>(
+        &self,
+        mut state: State,
+        stop: &AtomicBool,
+        mut progress: impl FnMut(u64, usize),
+        mut checkpoint: impl FnMut(&State) -> Result<(), E>,
+    ) -> Result<(State, Outcome), E> {
+        loop {
+            let (round, count) = match self.next(&state) {
+                Next::Done { converged } => return Ok((state, Outcome::Finished { converged })),
+                Next::Round { round, proposals } => (round, proposals),
+            };
+            let proposals = self.proposals(&state, round, (0, count));
+            let mut done = state.evaluations;
+            let evaluated = self.evaluate(&proposals, stop, |n| {
+                done += n;
+                progress(done, round);
+            });
+            let Some(distances) = evaluated else { return Ok((state, Outcome::Interrupted)) };
+            state = self.complete_round(&state, round, &proposals, &distances);
+            checkpoint(&state)?;
+        }
     }
 
     fn draw_prior(&self, rng: &mut ChaCha8Rng) -> Vec<f64> {
@@ -333,9 +437,53 @@ fn standard_normal(rng: &mut ChaCha8Rng) -> f64 {
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
+/// Serde for numbers that must come back bit for bit: the shortest decimal
+/// that parses back to the same `f64` (Rust's `{:?}`, which also writes
+/// `inf` and `NaN`), as a JSON string, since JSON number parsing is not
+/// guaranteed to round-trip.
+pub mod exact {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    /// Writes one number.
+    pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{x:?}"))
+    }
+
+    /// Reads one number.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(|_| D::Error::custom(format!("expected a number, got {text:?}")))
+    }
+
+    /// The same for a list of numbers.
+    pub mod vec {
+        use serde::{de::Error, ser::SerializeSeq, Deserialize, Deserializer, Serializer};
+
+        /// Writes the numbers.
+        pub fn serialize<S: Serializer>(xs: &[f64], s: S) -> Result<S::Ok, S::Error> {
+            let mut seq = s.serialize_seq(Some(xs.len()))?;
+            for x in xs {
+                seq.serialize_element(&format!("{x:?}"))?;
+            }
+            seq.end()
+        }
+
+        /// Reads the numbers.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+            Vec::<String>::deserialize(d)?
+                .iter()
+                .map(|t| t.parse().map_err(|_| D::Error::custom(format!("expected a number, got {t:?}"))))
+                .collect()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compare::Alignment;
+    use crate::reference::ReferencePath;
+    use std::path::Path;
 
     #[test]
     fn weighted_quantiles() {
@@ -344,5 +492,47 @@ mod tests {
         assert_eq!(weighted_quantile(&v, &w, 0.5), Some(2.0));
         assert_eq!(weighted_quantile(&v, &w, 0.1), Some(1.0));
         assert_eq!(weighted_quantile(&v, &w, 1.0), Some(3.0));
+    }
+
+    #[test]
+    fn a_rounds_proposals_do_not_depend_on_how_it_is_sliced() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let s = crate::scenario::load(&root.join("scenarios/vietnam/us_vietnam_1975.toml")).unwrap();
+        let reference =
+            ReferencePath::load(&root.join("scenarios/reference/us_vietnam.csv"), s.base.world.ladder.len())
+                .unwrap();
+        let priors = s.calibration.clone().unwrap().priors;
+        let calibration = Calibration {
+            setup: &s.base,
+            scenario: &s.name,
+            dyad: 0,
+            compare: CompareSpec::new(&reference, Alignment::Calendar, 60.0),
+            priors: &priors,
+            method: Method::Smc,
+            replications: 1,
+            particles: 10,
+            rounds: 2,
+            proposals: 23,
+            max_evaluations: 100,
+            seed: 3,
+            threads: 1,
+        };
+        let sliced = |state: &State, round: usize, cuts: &[u64]| -> Vec<Vec<f64>> {
+            cuts.windows(2).flat_map(|w| calibration.proposals(state, round, (w[0], w[1]))).collect()
+        };
+        let start = State::default();
+        let Next::Round { round: 0, proposals: k0 } = calibration.next(&start) else { panic!() };
+        let first = calibration.proposals(&start, 0, (0, k0));
+        assert_eq!(first, sliced(&start, 0, &[0, 7, 8, k0]));
+        // A made-up distance: what matters here is the population, not its fit.
+        let distances: Vec<f64> = first.iter().map(|v| v.iter().sum()).collect();
+        let state = calibration.complete_round(&start, 0, &first, &distances);
+        let Next::Round { round: 1, proposals: 23 } = calibration.next(&state) else { panic!() };
+        let whole = calibration.proposals(&state, 1, (0, 23));
+        assert_eq!(whole, sliced(&state, 1, &[0, 11, 23]));
+        assert_eq!(whole, sliced(&state, 1, &[0, 1, 2, 3, 15, 23]));
+        assert_ne!(whole[..10], first[..10], "round 1 proposes anew");
+        let json = serde_json::to_string(&state).unwrap();
+        assert_eq!(serde_json::from_str::<State>(&json).unwrap(), state, "a state reads back bit for bit");
     }
 }

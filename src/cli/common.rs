@@ -140,8 +140,7 @@ impl Shard {
 /// A SHA-256 fingerprint of what identifies a job (tool version, scenario
 /// hashes, every option that changes the results), as lowercase hex.
 pub fn fingerprint(value: &serde_json::Value) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(value.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::output::manifest::sha256_hex(value.to_string().as_bytes())
 }
 
 /// One shard folder as `detente merge` sees it.

@@ -24,7 +24,7 @@ use crate::output::read_json;
 /// Arguments of `detente merge`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Shard folders written by `run`, `sweep`, `sensitivity` or `discover` with `--shard I/N`, all N of them.
+    /// Shard folders written by `run`, `sweep`, `sensitivity`, `discover` or `calibrate` with `--shard I/N`, all N of them.
     #[arg(required = true)]
     pub shards: Vec<PathBuf>,
     /// Output folder for the merged results.
@@ -66,6 +66,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         "sweep" => super::sweep::merge(&args.shards, &args.out, &manifest),
         "sensitivity" => super::sensitivity::merge(&args.shards, &args.out, &manifest),
         "discover" => super::discover::merge(&args.shards, &args.out, &manifest),
+        "calibrate" => super::calibrate::merge(&args),
         other => {
             bail!("{}: made by `detente {other}`, whose shards cannot be merged", args.shards[0].display())
         }

@@ -42,7 +42,7 @@ enum Command {
     Validate(validate::Args),
     /// List the scenarios and variants found under a folder.
     List(list::Args),
-    /// Merge the shard folders of a run, sweep, sensitivity or discover made with `--shard I/N`.
+    /// Merge the shard folders of a run, sweep, sensitivity, discover or calibration round made with `--shard I/N`.
     Merge(merge::Args),
     /// Print every mechanism parameter with its default, range, unit and meaning.
     Params(params::Args),

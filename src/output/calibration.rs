@@ -1,11 +1,46 @@
-//! `posterior.csv`, `calibration_summary.csv` and the best-fit scenario file.
+//! `posterior.csv`, `calibration_summary.csv`, the best-fit scenario file,
+//! and the state files of unfinished and sharded calibrations.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 use super::{decimal_string, AtomicFile, CsvFile, OutputError};
-use crate::calibrate::{weighted_quantile, Posterior};
+use crate::calibrate::{exact, weighted_quantile, Particle, State};
 use crate::scenario::Prior;
+
+/// Name of the state file of an unfinished calibration (or a merged round).
+pub const STATE_FILE: &str = "calibration-state.json";
+/// Name of the file a shard of a round writes its distances to.
+pub const SHARD_FILE: &str = "calibration-shard.json";
+
+/// `calibration-state.json`: the state after the last complete round, and
+/// the calibration it belongs to (see `cli::calibrate`); a resume, a
+/// `--population` and a merge must match it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateFile {
+    /// Identifies the calibration: version, files and options.
+    pub fingerprint: String,
+    /// Population and diagnostics so far.
+    pub state: State,
+}
+
+/// `calibration-shard.json`: the distances of one slice of a round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardFile {
+    /// Identifies the calibration, as in [`StateFile`].
+    pub fingerprint: String,
+    /// Round the proposals belong to.
+    pub round: usize,
+    /// Index of the slice's first proposal.
+    pub first: u64,
+    /// The state the round starts from, so a merge needs no other folder.
+    pub base: State,
+    /// Distance of each proposal of the slice, in order.
+    #[serde(with = "exact::vec")]
+    pub distances: Vec<f64>,
+}
 
 /// Per-parameter posterior statistics.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,14 +56,14 @@ pub struct ParamSummary {
 }
 
 /// Summarises the posterior per parameter.
-pub fn summarise(priors: &[Prior], posterior: &Posterior) -> Vec<ParamSummary> {
-    let weights: Vec<f64> = posterior.particles.iter().map(|p| p.weight).collect();
-    let best = posterior.particles.iter().min_by(|a, b| a.distance.total_cmp(&b.distance));
+pub fn summarise(priors: &[Prior], particles: &[Particle]) -> Vec<ParamSummary> {
+    let weights: Vec<f64> = particles.iter().map(|p| p.weight).collect();
+    let best = particles.iter().min_by(|a, b| a.distance.total_cmp(&b.distance));
     priors
         .iter()
         .enumerate()
         .map(|(k, prior)| {
-            let values: Vec<f64> = posterior.particles.iter().map(|p| p.values[k]).collect();
+            let values: Vec<f64> = particles.iter().map(|p| p.values[k]).collect();
             let mean =
                 values.iter().zip(&weights).map(|(v, w)| v * w).sum::<f64>() / weights.iter().sum::<f64>();
             let q = |x| weighted_quantile(&values, &weights, x).unwrap_or(f64::NAN);
@@ -46,14 +81,14 @@ pub fn summarise(priors: &[Prior], posterior: &Posterior) -> Vec<ParamSummary> {
 pub fn write_tables(
     dir: &Path,
     priors: &[Prior],
-    posterior: &Posterior,
+    particles: &[Particle],
     summary: &[ParamSummary],
 ) -> Result<Vec<PathBuf>, OutputError> {
     let mut h: Vec<String> = vec!["particle".into()];
     h.extend(priors.iter().map(|p| p.key.clone()));
     h.extend(["distance_years", "weight"].map(String::from));
     let mut post = CsvFile::create(&dir.join("posterior.csv"), &h)?;
-    for (i, p) in posterior.particles.iter().enumerate() {
+    for (i, p) in particles.iter().enumerate() {
         post.int(i);
         for v in &p.values {
             post.num(*v);

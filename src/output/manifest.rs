@@ -109,10 +109,13 @@ impl Manifest {
 
 /// SHA-256 of a file's bytes in lowercase hex, or empty if it cannot be read.
 pub fn file_sha256(path: &Path) -> String {
+    std::fs::read(path).map(|b| sha256_hex(&b)).unwrap_or_default()
+}
+
+/// SHA-256 of `bytes` in lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    std::fs::read(path)
-        .map(|b| Sha256::digest(&b).iter().map(|x| format!("{x:02x}")).collect())
-        .unwrap_or_default()
+    Sha256::digest(bytes).iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// `time` as `YYYY-MM-DDTHH:MM:SSZ`.

@@ -912,9 +912,12 @@ fn build_calibration(c: &RawCalibration, world: &World, at: &KeyPath, p: &mut Pr
             p.add(at.key("origin"), e);
         }
     }
-    for (key, value) in
-        [("replications", c.replications), ("particles", c.particles), ("max_evaluations", c.max_evaluations)]
-    {
+    for (key, value) in [
+        ("replications", c.replications),
+        ("particles", c.particles),
+        ("proposals", c.proposals),
+        ("max_evaluations", c.max_evaluations),
+    ] {
         if value == Some(0) {
             p.add(at.key(key), "expected at least 1");
         }
@@ -928,6 +931,7 @@ fn build_calibration(c: &RawCalibration, world: &World, at: &KeyPath, p: &mut Pr
         replications: c.replications,
         particles: c.particles,
         rounds: c.rounds,
+        proposals: c.proposals,
         max_evaluations: c.max_evaluations,
         censor_penalty_months: c
             .censor_penalty_months

@@ -94,6 +94,8 @@ pub struct CalibrationConfig {
     pub particles: Option<u64>,
     /// SMC rounds after the first.
     pub rounds: Option<u64>,
+    /// Proposals per SMC round after the first.
+    pub proposals: Option<u64>,
     /// Evaluation budget.
     pub max_evaluations: Option<u64>,
     /// Censoring penalty in months.

@@ -94,6 +94,8 @@ pub struct RawCalibration {
     pub particles: Option<u64>,
     /// SMC rounds after the first.
     pub rounds: Option<u64>,
+    /// Proposals evaluated in each SMC round after the first.
+    pub proposals: Option<u64>,
     /// Budget of candidate evaluations.
     pub max_evaluations: Option<u64>,
     /// Months added to a censored timing error.
