@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Prove deploy/slurm/ on a real Slurm: install Slurm and MUNGE from the
 # distribution's packages, bring up a one-node cluster on this machine, submit a
-# sharded batch and a sharded sensitivity analysis with submit.sh (job array +
-# dependent merge), and check that the merged CSV files are byte-identical to
-# single-machine runs.
+# sharded batch, a sharded sensitivity analysis and a calibration whose rounds
+# are sharded with submit.sh (job arrays + dependent merges), and check that the
+# merged files are byte-identical to single-machine runs.
 #
 #   sudo bash deploy/slurm/test-local.sh        # root: it installs packages and starts daemons
 #
@@ -75,7 +75,7 @@ finish() {
     local took=$(($(date +%s) - started))
     if [[ $result == PASS && $rc == 0 ]]; then
         if [[ ${SLURM_TEST_KEEP:-0} == 1 ]]; then log "kept $work"; else rm -rf "$work"; fi
-        echo "PASS: slurm test-local: $shards-shard job arrays + merges on Slurm ${slurm_version:-?} reproduce the single-machine batch and sensitivity analysis byte for byte ($compared files) (${took}s)"
+        echo "PASS: slurm test-local: $shards-shard job arrays + merges on Slurm ${slurm_version:-?} reproduce the single-machine batch, sensitivity analysis and calibration byte for byte ($compared files) (${took}s)"
         exit 0
     fi
     [[ -n $work ]] && echo "kept for inspection: $work"
@@ -303,7 +303,38 @@ for f in points.csv runs.csv sensitivity.csv; do
     compared=$((compared + 1))
 done
 
-# ---- 11. a failing shard cancels the merge -------------------------------------------------
+# ---- 11. a calibration, round by round --------------------------------------------------------
+# Rounds 0, 1 and 2 of a small SMC calibration, each as 3 shards; every merge
+# job submits the next round itself, and the last links cal/merged.
+cal=(calibrate scenarios/vietnam/us_vietnam_1975.toml --particles 20 --proposals 40 --rounds 2 -n 8 --seed 3)
+log "submitting: submit.sh $shards $work/cal ${cal[*]}"
+submit "$work/cal" "${cal[@]}"
+deadline=$(($(date +%s) + timeout_s))
+until [[ -e $work/cal/merged/posterior.csv ]]; do
+    kill -0 "$slurmctld_pid" && kill -0 "$slurmd_pid" || fail "a Slurm daemon died while jobs ran"
+    if scontrol -o show job 2>/dev/null | grep -qE 'JobState=(FAILED|CANCELLED|TIMEOUT|NODE_FAIL)'; then
+        for f in "$work"/cal/logs/*.out; do echo "---- $f"; cat "$f"; done
+        fail "a job of the calibration chain failed"
+    fi
+    if (($(squeue -h 2>/dev/null | wc -l) == 0)) && [[ ! -e $work/cal/merged/posterior.csv ]]; then
+        sleep 2
+        [[ -e $work/cal/merged/posterior.csv ]] || fail "the calibration chain ended without results"
+    fi
+    (($(date +%s) < deadline)) || fail "the calibration chain did not finish in ${timeout_s}s"
+    sleep 1
+done
+mapfile -t cal_jobs < <(sed -n 's/^[A-Z_]*JOB_ID[A-Z_0-9]*=//p' "$work/cal/jobs.env")
+jobs+=("${cal_jobs[@]}")
+((${#cal_jobs[@]} == 6)) || fail "expected 3 rounds of array + merge, jobs.env lists ${#cal_jobs[@]} jobs"
+"$detente" "${cal[@]}" --out "$work/cal-single" >"$work/log/cal-single.out" 2>&1 \
+    || { cat "$work/log/cal-single.out"; fail "the unsharded calibration failed"; }
+for f in posterior.csv calibration_summary.csv best_fit.toml; do
+    cmp "$work/cal-single/$f" "$work/cal/merged/$f" || fail "calibration merged/$f differs from the single-machine $f"
+    log "calibration merged/$f == single/$f (3 rounds x 3 shards)"
+    compared=$((compared + 1))
+done
+
+# ---- 12. a failing shard cancels the merge -------------------------------------------------
 log "submitting a batch whose shards fail (unknown key path)"
 submit "$work/bad" "${batch[@]}" --set no.such.key=1
 wait_jobs "$array_id" "$merge_id" 0
