@@ -182,3 +182,37 @@ pub fn check_complete(shards: &[ShardMark<'_>]) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn shards_parse_as_i_of_n() {
+        assert_eq!("2/5".parse::<Shard>(), Ok(Shard { index: 2, count: 5 }));
+        for bad in ["5/5", "1/0", "a/2", "3", "-1/4"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
+
+    proptest! {
+        /// The N slices of any total are contiguous, cover it exactly once,
+        /// and differ in size by at most one: balanced work for every shard.
+        #[test]
+        fn slices_are_contiguous_balanced_and_cover_everything(total in 0u64..100_000, count in 1u64..300) {
+            let mut next = 0;
+            let (mut smallest, mut largest) = (u64::MAX, 0);
+            for index in 0..count {
+                let (lo, hi) = Shard { index, count }.range(total);
+                prop_assert_eq!(lo, next);
+                prop_assert!(hi >= lo);
+                smallest = smallest.min(hi - lo);
+                largest = largest.max(hi - lo);
+                next = hi;
+            }
+            prop_assert_eq!(next, total);
+            prop_assert!(largest - smallest <= 1);
+        }
+    }
+}

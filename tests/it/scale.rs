@@ -234,12 +234,13 @@ fn sweep_sensitivity_and_discover_shards_merge_to_the_bytes_of_the_whole_run() {
     assert!(!wd.path().join("x").join("points.csv").exists());
 }
 
-/// Arguments of the sensitivity analysis the interruption tests use: a
-/// Sobol' design of 2 x 300 base rows, one run per point, so points finish
-/// (and checkpoints follow) every few milliseconds.
-fn sensitivity_args(seed: &str, extra: &[&str], out: &Path) -> Vec<String> {
+/// Arguments of the designs the interruption tests use: `command` (the
+/// analysis or a discovery) over a Sobol' design of 300 base rows and two
+/// parameters (1,200 points), one run per point, so points finish (and
+/// checkpoints follow) every few milliseconds.
+fn design_args(command: &str, seed: &str, extra: &[&str], out: &Path) -> Vec<String> {
     let mut args: Vec<String> = [
-        "sensitivity",
+        command,
         &vietnam(),
         "--param",
         "params.ladder.step_rate=0.05:0.12",
@@ -255,16 +256,19 @@ fn sensitivity_args(seed: &str, extra: &[&str], out: &Path) -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    if command == "discover" {
+        args.extend(["--design", "sobol", "--outcome", "stage:us-vietnam:5:by:1997"].map(String::from));
+    }
     args.extend(extra.iter().map(|s| s.to_string()));
     args.extend(["--out".to_string(), out.display().to_string()]);
     args
 }
 
-/// Starts the long sensitivity analysis, waits until a checkpoint records
-/// finished design points, sends `signal`, and returns the exit code.
-fn interrupt_sensitivity(wd: &Workdir, out: &Path, signal: &str) -> Option<i32> {
+/// Starts a long design, waits until a checkpoint records finished design
+/// points, sends `signal`, and returns the exit code.
+fn interrupt_design(wd: &Workdir, command: &str, out: &Path, signal: &str) -> Option<i32> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_detente"))
-        .args(sensitivity_args("3", &["-j", "1", "--checkpoint-seconds", "0"], out))
+        .args(design_args(command, "3", &["-j", "1", "--checkpoint-seconds", "0"], out))
         .current_dir(wd.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -288,15 +292,16 @@ fn interrupt_sensitivity(wd: &Workdir, out: &Path, signal: &str) -> Option<i32> 
     child.wait().expect("wait").code()
 }
 
-#[test]
-fn an_interrupted_or_killed_sensitivity_analysis_resumes_to_identical_files() {
+/// Stops `command` with each signal, resumes it (with another thread
+/// count), and compares `files` with an uninterrupted run.
+fn interrupt_and_resume_design(command: &str, files: &[&str]) {
     let wd = Workdir::new();
     let whole = wd.path().join("whole");
-    let o = wd.run(&sensitivity_args("3", &[], &whole));
+    let o = wd.run(&design_args(command, "3", &[], &whole));
     assert_eq!(o.code, Some(0), "{}", o.stderr);
-    for (signal, code) in [("-INT", Some(130)), ("-KILL", None)] {
+    for (signal, code) in [("-INT", Some(130)), ("-TERM", Some(130)), ("-KILL", None)] {
         let out = wd.path().join(&signal[1..]);
-        assert_eq!(interrupt_sensitivity(&wd, &out, signal), code, "{signal}");
+        assert_eq!(interrupt_design(&wd, command, &out, signal), code, "{signal}");
         if code.is_some() {
             let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
             assert!(
@@ -305,15 +310,26 @@ fn an_interrupted_or_killed_sensitivity_analysis_resumes_to_identical_files() {
             );
             assert!(!out.join("points.csv").exists(), "an interrupted run shows no file that looks whole");
         }
-        let o = wd.run(&sensitivity_args("4", &["--resume"], &out));
+        let o = wd.run(&design_args(command, "4", &["--resume"], &out));
         assert_eq!(o.code, Some(2), "a different seed is a different run");
         assert!(o.stderr.contains("different run"), "{}", o.stderr);
-        let o = wd.run(&sensitivity_args("3", &["-j", "2", "--resume"], &out));
+        let o = wd.run(&design_args(command, "3", &["-j", "2", "--resume"], &out));
         assert_eq!(o.code, Some(0), "{}", o.stderr);
-        assert_same_files(&whole, &out, &["points.csv", "runs.csv", "sensitivity.csv"]);
+        assert_same_files(&whole, &out, files);
         assert!(!out.join("checkpoint.json").exists(), "a finished run keeps no checkpoint");
     }
     assert!(!wd.files().iter().any(|f| f.ends_with(".partial")), "{:?}", wd.files());
+}
+
+#[test]
+fn an_interrupted_or_killed_sensitivity_analysis_resumes_to_identical_files() {
+    interrupt_and_resume_design("sensitivity", &["points.csv", "runs.csv", "sensitivity.csv"]);
+}
+
+/// A discovery carries every run's yes/no outcome across the interruption.
+#[test]
+fn an_interrupted_or_killed_discovery_resumes_to_identical_files() {
+    interrupt_and_resume_design("discover", &["points.csv", "discovery.csv"]);
 }
 
 /// A full disk (the file being written is `/dev/full`) ends the command with
