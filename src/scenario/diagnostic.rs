@@ -82,6 +82,24 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+impl Diagnostic {
+    /// A diagnostic whose key and message are kept on one line: control
+    /// characters a file can smuggle in through an escaped TOML string
+    /// (`"\r"`, `"\n"`) are shown escaped, so one problem prints as one line.
+    pub fn new(file: &std::path::Path, line: usize, col: usize, key: &str, message: &str) -> Diagnostic {
+        Diagnostic { file: file.to_path_buf(), line, col, key: one_line(key), message: one_line(message) }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect()
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}: {}: {}", self.file.display(), self.line, self.col, self.key, self.message)
@@ -145,6 +163,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_diagnostic_stays_on_one_line() {
+        let d =
+            Diagnostic::new(std::path::Path::new("f.toml"), 3, 4, "a\rb", "`\relations` is\nnot a key path");
+        assert_eq!(d.key, "a\\rb");
+        assert_eq!(d.message, "`\\relations` is\\nnot a key path");
+        assert_eq!(d.to_string().lines().count(), 1);
+    }
 
     #[test]
     fn key_paths_print_like_the_file() {

@@ -150,13 +150,13 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
             let offset = e.utf8_error().valid_up_to();
             let source = Source::new(String::from_utf8_lossy(e.as_bytes()).into_owned());
             let (line, col) = source.line_col(offset);
-            return Err(ScenarioError::Invalid(Diagnostics(vec![Diagnostic {
-                file: path.to_path_buf(),
+            return Err(ScenarioError::Invalid(Diagnostics(vec![Diagnostic::new(
+                path,
                 line,
                 col,
-                key: "(file)".into(),
-                message: "expected UTF-8 text".into(),
-            }])));
+                "(file)",
+                "expected UTF-8 text",
+            )])));
         }
     };
     let mut scenario = parse(path, text)?;
@@ -173,14 +173,14 @@ pub fn parse(path: &Path, text: String) -> Result<Scenario, ScenarioError> {
         .map(|l| {
             let (line, col) = source.line_col(l.span.start);
             let key = if l.key.is_empty() { "(file)".to_string() } else { l.key };
-            Diagnostic { file: path.to_path_buf(), line, col, key, message: l.message }
+            Diagnostic::new(path, line, col, &key, &l.message)
         })
         .collect();
     let mut problems = build::Problems::default();
     let scenario = raw.and_then(|raw| build::build(raw, &mut problems));
     for (at, message) in problems.0 {
         let (line, col) = source.line_col(source.locate(&at).start);
-        diags.push(Diagnostic { file: path.to_path_buf(), line, col, key: at.to_string(), message });
+        diags.push(Diagnostic::new(path, line, col, &at.to_string(), &message));
     }
     diags.sort_by_key(|d| (d.line, d.col));
     diags.dedup();
