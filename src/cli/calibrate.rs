@@ -15,7 +15,8 @@ use std::time::{Instant, SystemTime};
 use anyhow::{bail, Context, Result};
 
 use super::common::{
-    check_complete, fingerprint, load_all, progress, stop_flag, Interrupted, Shard, ShardMark,
+    check_complete, fingerprint, load_all, nothing_to_resume, progress, stop_flag, Interrupted, Shard,
+    ShardMark,
 };
 use super::compare::{load_reference, pick_dyad};
 use crate::batch::effective_threads;
@@ -351,7 +352,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 dir.display()
             ),
         )?,
-        (None, true) => prep.read_state(&out, &format!("nothing to resume in {}", out.display()))?,
+        (None, true) => prep.read_state(&out, &nothing_to_resume(&out))?,
         (None, false) => State::default(),
     };
     let started = SystemTime::now();

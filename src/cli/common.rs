@@ -143,6 +143,21 @@ pub fn fingerprint(value: &serde_json::Value) -> String {
     crate::output::manifest::sha256_hex(value.to_string().as_bytes())
 }
 
+/// What `--resume` says when `out` holds nothing to resume: whether the run
+/// there already finished, or never checkpointed.
+pub fn nothing_to_resume(out: &Path) -> String {
+    let manifest: Option<serde_json::Value> = crate::output::read_json(&out.join("manifest.json")).ok();
+    let finished = manifest.is_some_and(|m| m["details"]["interrupted"].as_bool() != Some(true));
+    if finished {
+        format!(
+            "nothing to resume in {}: the run there has finished (its manifest records no interruption)",
+            out.display()
+        )
+    } else {
+        format!("nothing to resume in {}: no checkpoint there; run without --resume to start", out.display())
+    }
+}
+
 /// One shard folder as `detente merge` sees it.
 pub struct ShardMark<'a> {
     /// The folder.

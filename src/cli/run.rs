@@ -6,7 +6,7 @@ use std::time::{Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 
-use super::common::{load_all, progress, resolve_sets, scenario_files, stop_flag, Shard};
+use super::common::{load_all, nothing_to_resume, progress, resolve_sets, scenario_files, stop_flag, Shard};
 use crate::batch::aggregate::JobSummary;
 use crate::batch::{self, effective_threads, BatchError, Capture, Job};
 use crate::model::{Field, Setup};
@@ -191,8 +191,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let role = if args.shard.is_some() { Role::Shard } else { Role::Whole };
     let capture = Capture { series: mode != Timeseries::None, fired: args.events };
     let (mut writer, mut done) = if args.resume {
-        let checkpoint: Checkpoint = read_json(&out.join(CHECKPOINT))
-            .with_context(|| format!("nothing to resume in {}: no readable {CHECKPOINT}", out.display()))?;
+        let checkpoint: Checkpoint =
+            read_json(&out.join(CHECKPOINT)).with_context(|| nothing_to_resume(&out))?;
         if checkpoint.fingerprint != fingerprint {
             bail!(
                 "{}: the checkpoint belongs to a different batch (scenario files, options or shard differ); \

@@ -15,7 +15,8 @@ use std::time::{Instant, SystemTime};
 use anyhow::{anyhow, bail, Context, Result};
 
 use super::common::{
-    check_complete, fingerprint, load_all, progress, stop_flag, Interrupted, Shard, ShardMark,
+    check_complete, fingerprint, load_all, nothing_to_resume, progress, stop_flag, Interrupted, Shard,
+    ShardMark,
 };
 use crate::batch::{effective_threads, BatchError, RunResult};
 use crate::explore::outcome::{Condition, NamedMeasure, PointAcc};
@@ -432,8 +433,7 @@ pub(super) fn execute(
     let checkpoint_path = out.join(CHECKPOINT);
     let context = || format!("cannot write results to {}", out.display());
     let (mut files, state, first, mut done) = if prep.resume {
-        let cp: DesignCheckpoint = read_json(&checkpoint_path)
-            .with_context(|| format!("nothing to resume in {}: no readable {CHECKPOINT}", out.display()))?;
+        let cp: DesignCheckpoint = read_json(&checkpoint_path).with_context(|| nothing_to_resume(out))?;
         if cp.fingerprint != prep.checkpoint_fingerprint() {
             bail!(
                 "{}: the checkpoint belongs to a different run (command, scenario file, options or shard differ); \
