@@ -16,7 +16,7 @@ use anyhow::{bail, Context, Result};
 
 use super::common::{
     check_complete, fingerprint, load_all, nothing_to_resume, progress, stop_flag, Interrupted, Shard,
-    ShardMark,
+    ShardManifest, ShardMark,
 };
 use super::compare::{load_reference, pick_dyad};
 use crate::batch::effective_threads;
@@ -472,15 +472,8 @@ struct ShardDir {
 }
 
 fn read_shard(path: &Path) -> Result<ShardDir> {
-    let manifest: serde_json::Value = read_json(&path.join("manifest.json"))
-        .with_context(|| format!("{}: not a shard folder", path.display()))?;
+    let ShardManifest { manifest, shard } = ShardManifest::read(path)?;
     let details = &manifest["details"];
-    if details["interrupted"].as_bool() == Some(true) {
-        bail!("{}: this shard was interrupted; run it again before merging", path.display());
-    }
-    let shard: Shard = serde_json::from_value(details["shard"].clone()).ok().with_context(|| {
-        format!("{}: the manifest records no shard (was it run with --shard I/N?)", path.display())
-    })?;
     let spec: Spec = serde_json::from_value(details["spec"].clone())
         .with_context(|| format!("{}: the manifest records no calibration options", path.display()))?;
     let command_line = serde_json::from_value(manifest["command_line"].clone()).unwrap_or_default();

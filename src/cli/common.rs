@@ -158,6 +158,39 @@ pub fn nothing_to_resume(out: &Path) -> String {
     }
 }
 
+/// A shard folder's manifest, checked to be finished and to record its slice.
+pub struct ShardManifest {
+    /// The whole `manifest.json`.
+    pub manifest: serde_json::Value,
+    /// The slice it holds.
+    pub shard: Shard,
+}
+
+impl ShardManifest {
+    /// Reads `path/manifest.json`; an interrupted shard, or a folder not
+    /// written with `--shard`, is an error naming the folder.
+    pub fn read(path: &Path) -> Result<ShardManifest> {
+        let manifest: serde_json::Value = crate::output::read_json(&path.join("manifest.json"))
+            .with_context(|| format!("{}: not a shard folder", path.display()))?;
+        let details = &manifest["details"];
+        if details["interrupted"].as_bool() == Some(true) {
+            bail!(
+                "{}: this shard was interrupted; run it again (with --resume for a batch or design) before merging",
+                path.display()
+            );
+        }
+        let shard: Shard = serde_json::from_value(details["shard"].clone()).ok().with_context(|| {
+            format!("{}: the manifest records no shard (was it run with --shard I/N?)", path.display())
+        })?;
+        Ok(ShardManifest { manifest, shard })
+    }
+
+    /// The `details` object of the manifest.
+    pub fn details(&self) -> &serde_json::Value {
+        &self.manifest["details"]
+    }
+}
+
 /// One shard folder as `detente merge` sees it.
 pub struct ShardMark<'a> {
     /// The folder.

@@ -14,7 +14,7 @@ use std::time::{Instant, SystemTime};
 use anyhow::{bail, Context, Result};
 
 use super::common::load_all;
-use super::common::{check_complete, Shard, ShardMark};
+use super::common::{check_complete, Shard, ShardManifest, ShardMark};
 use super::run::{BatchSpec, Plan};
 use crate::batch::aggregate::JobSummary;
 use crate::output::batch::{BatchWriter, Layout, Role, RowFile, SHARD_STATE};
@@ -41,15 +41,8 @@ struct ShardDir {
 }
 
 fn read_shard(path: &Path) -> Result<ShardDir> {
-    let manifest: serde_json::Value = read_json(&path.join("manifest.json"))
-        .with_context(|| format!("{}: not a shard folder", path.display()))?;
+    let ShardManifest { manifest, shard } = ShardManifest::read(path)?;
     let details = &manifest["details"];
-    if details["interrupted"].as_bool() == Some(true) {
-        bail!("{}: this shard was interrupted; finish it with --resume before merging", path.display());
-    }
-    let shard: Shard = serde_json::from_value(details["shard"].clone()).ok().with_context(|| {
-        format!("{}: the manifest records no shard (was it run with --shard I/N?)", path.display())
-    })?;
     let spec: BatchSpec = serde_json::from_value(details["spec"].clone())
         .with_context(|| format!("{}: the manifest records no batch options", path.display()))?;
     let fingerprint = details["fingerprint"].as_str().unwrap_or_default().to_string();

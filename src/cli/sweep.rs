@@ -16,7 +16,7 @@ use anyhow::{anyhow, bail, Context, Result};
 
 use super::common::{
     check_complete, fingerprint, load_all, nothing_to_resume, progress, stop_flag, Interrupted, Shard,
-    ShardMark,
+    ShardManifest, ShardMark,
 };
 use crate::batch::{effective_threads, BatchError, RunResult};
 use crate::explore::outcome::{Condition, NamedMeasure, PointAcc};
@@ -614,17 +614,9 @@ pub(super) fn merge_design(prep: &mut Prepared, shards: &[PathBuf], write_runs: 
     }
     let mut parts = Vec::new();
     for path in shards {
-        let manifest: serde_json::Value = read_json(&path.join("manifest.json"))
-            .with_context(|| format!("{}: not a shard folder", path.display()))?;
-        let details = &manifest["details"];
-        if details["interrupted"].as_bool() == Some(true) {
-            bail!("{}: this shard was interrupted; finish it with --resume before merging", path.display());
-        }
-        let shard: Shard = serde_json::from_value(details["shard"].clone()).ok().with_context(|| {
-            format!("{}: the manifest records no shard (was it run with --shard I/N?)", path.display())
-        })?;
-        let fingerprint = details["fingerprint"].as_str().unwrap_or_default().to_string();
-        parts.push(Part { path: path.clone(), shard, fingerprint });
+        let m = ShardManifest::read(path)?;
+        let fingerprint = m.details()["fingerprint"].as_str().unwrap_or_default().to_string();
+        parts.push(Part { path: path.clone(), shard: m.shard, fingerprint });
     }
     let marks: Vec<ShardMark<'_>> = parts
         .iter()

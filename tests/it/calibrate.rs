@@ -4,10 +4,8 @@
 //! bytes of an uninterrupted, unsharded run.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::AtomicBool;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use detente::calibrate::{weighted_quantile, Calibration, Method, Particle, State};
 use detente::compare::{Alignment, CompareSpec};
@@ -187,21 +185,7 @@ fn completed_rounds(out: &Path) -> usize {
 /// Starts the calibration on one thread, waits until round 0 is recorded,
 /// sends `signal`, and returns the exit code.
 fn interrupt(wd: &Workdir, out: &Path, signal: &str) -> Option<i32> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_detente"))
-        .args(calibrate_args("3", &["-j", "1"], out))
-        .current_dir(wd.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start detente");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while completed_rounds(out) < 1 {
-        assert!(Instant::now() < deadline, "round 0 never completed");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let status = Command::new("kill").args([signal, &child.id().to_string()]).status().expect("kill");
-    assert!(status.success());
-    child.wait().expect("wait").code()
+    wd.interrupt_when(&calibrate_args("3", &["-j", "1"], out), signal, || completed_rounds(out) >= 1)
 }
 
 fn resume_and_compare(wd: &Workdir, out: &Path) {

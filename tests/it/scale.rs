@@ -3,8 +3,6 @@
 //! resume to the same bytes.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::workdir::Workdir;
 
@@ -70,21 +68,8 @@ fn batch_args(seed: &str, extra: &[&str], out: &Path) -> Vec<String> {
 /// Starts a long batch, waits for its first checkpoint, sends `signal`, and
 /// returns the exit code.
 fn interrupt(wd: &Workdir, out: &Path, signal: &str) -> Option<i32> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_detente"))
-        .args(batch_args("9", &["-j", "1", "--checkpoint-seconds", "0"], out))
-        .current_dir(wd.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start detente");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !out.join("checkpoint.json").exists() {
-        assert!(Instant::now() < deadline, "no checkpoint appeared");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let status = Command::new("kill").args([signal, &child.id().to_string()]).status().expect("kill");
-    assert!(status.success());
-    child.wait().expect("wait").code()
+    let args = batch_args("9", &["-j", "1", "--checkpoint-seconds", "0"], out);
+    wd.interrupt_when(&args, signal, || out.join("checkpoint.json").exists())
 }
 
 fn resume_and_compare(wd: &Workdir, out: &Path) {
@@ -267,29 +252,15 @@ fn design_args(command: &str, seed: &str, extra: &[&str], out: &Path) -> Vec<Str
 /// Starts a long design, waits until a checkpoint records finished design
 /// points, sends `signal`, and returns the exit code.
 fn interrupt_design(wd: &Workdir, command: &str, out: &Path, signal: &str) -> Option<i32> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_detente"))
-        .args(design_args(command, "3", &["-j", "1", "--checkpoint-seconds", "0"], out))
-        .current_dir(wd.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start detente");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
+    let args = design_args(command, "3", &["-j", "1", "--checkpoint-seconds", "0"], out);
+    wd.interrupt_when(&args, signal, || {
         let cp = std::fs::read_to_string(out.join("checkpoint.json")).unwrap_or_default();
-        let next: u64 = serde_json::from_str::<serde_json::Value>(&cp)
+        serde_json::from_str::<serde_json::Value>(&cp)
             .ok()
             .and_then(|v| v["next_point"].as_u64())
-            .unwrap_or(0);
-        if next > 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no checkpoint with finished points appeared");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let status = Command::new("kill").args([signal, &child.id().to_string()]).status().expect("kill");
-    assert!(status.success());
-    child.wait().expect("wait").code()
+            .unwrap_or(0)
+            > 0
+    })
 }
 
 /// Stops `command` with each signal, resumes it (with another thread

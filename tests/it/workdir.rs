@@ -114,6 +114,33 @@ impl Workdir {
         assert!(!output.stderr.contains("panicked"), "the binary panicked:\n{output}");
         output
     }
+
+    /// Starts `detente ARGS...` here, waits (at most two minutes) until
+    /// `ready()` says it has got far enough, sends it `signal` (`-INT`,
+    /// `-TERM`, `-KILL`) and returns its exit code (None: killed by the signal).
+    pub fn interrupt_when(&self, args: &[String], signal: &str, ready: impl Fn() -> bool) -> Option<i32> {
+        use std::process::Stdio;
+        use std::time::{Duration, Instant};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_detente"))
+            .args(args)
+            .current_dir(self.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start detente");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !ready() {
+            assert!(
+                Instant::now() < deadline,
+                "`detente {}` never got far enough to interrupt",
+                args.join(" ")
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let status = Command::new("kill").args([signal, &child.id().to_string()]).status().expect("kill");
+        assert!(status.success());
+        child.wait().expect("wait").code()
+    }
 }
 
 impl Default for Workdir {
