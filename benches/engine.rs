@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use detente::batch::{execute, Capture, Job};
+use detente::batch::{execute, Capture, Job, Pool};
 use detente::engine::{Recorder, Simulator};
 use detente::scenario::{load, Scenario};
 
@@ -83,7 +83,7 @@ fn run(c: &mut Criterion) {
     let mut group = c.benchmark_group("run");
     for (name, path) in [
         ("afghanistan", "scenarios/afghanistan/baseline.toml"),
-        ("vietnam", "scenarios/vietnam/us_vietnam_1975.toml"),
+        ("vietnam", "scenarios/reference-class/us_vietnam_1975.toml"),
     ] {
         let s = scenario(path);
         let mut sim = Simulator::new();
@@ -116,10 +116,11 @@ fn batch(c: &mut Criterion) {
             first_replicate: 0,
         };
         let stop = AtomicBool::new(false);
+        let pool = Pool::new(threads).expect("worker threads");
         group.bench_function(format!("threads_{threads}"), |b| {
             b.iter(|| {
                 let mut n = 0;
-                execute(std::slice::from_ref(&job), threads, Capture::default(), &stop, |_, runs| {
+                execute(std::slice::from_ref(&job), &pool, Capture::default(), &stop, |_, runs| {
                     n += runs.len();
                     Ok::<(), std::convert::Infallible>(())
                 })

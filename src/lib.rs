@@ -10,10 +10,12 @@
 pub mod batch;
 pub mod calendar;
 pub mod calibrate;
+pub mod cases;
 pub mod cli;
 pub mod compare;
 pub mod engine;
 pub mod explore;
+pub mod job;
 pub mod model;
 pub mod output;
 pub mod reference;

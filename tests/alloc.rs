@@ -34,7 +34,7 @@ static GLOBAL: Counting = Counting;
 #[test]
 fn ticks_do_not_allocate() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for file in ["scenarios/afghanistan/baseline.toml", "scenarios/vietnam/us_vietnam_1975.toml"] {
+    for file in ["scenarios/afghanistan/baseline.toml", "scenarios/reference-class/us_vietnam_1975.toml"] {
         let scenario = detente::scenario::load(&root.join(file)).unwrap();
         let setup = &scenario.base;
         let mut sim = Simulator::new();

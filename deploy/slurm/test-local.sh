@@ -25,7 +25,7 @@ timeout_s=${SLURM_TEST_TIMEOUT:-300}
 # jobs), 100 replicates each (slices of 33, 33, 34), monthly quantile bands and
 # every event, so all five CSV files are compared. About 1,000 runs: seconds.
 shards=3
-batch=(scenarios/vietnam/us_vietnam_1975.toml scenarios/afghanistan/baseline.toml
+batch=(scenarios/reference-class/us_vietnam_1975.toml scenarios/afghanistan/baseline.toml
        -n 100 --seed 7 --timeseries summary --events)
 
 work="" munged_pid="" slurmctld_pid="" slurmd_pid="" jobs=() result=FAIL reason="not finished"
@@ -306,7 +306,7 @@ done
 # ---- 11. a calibration, round by round --------------------------------------------------------
 # Rounds 0, 1 and 2 of a small SMC calibration, each as 3 shards; every merge
 # job submits the next round itself, and the last links cal/merged.
-cal=(calibrate scenarios/vietnam/us_vietnam_1975.toml --particles 20 --proposals 40 --rounds 2 -n 8 --seed 3)
+cal=(calibrate scenarios/reference-class/us_vietnam_1975.toml --particles 20 --proposals 40 --rounds 2 -n 8 --seed 3)
 log "submitting: submit.sh $shards $work/cal ${cal[*]}"
 submit "$work/cal" "${cal[@]}"
 deadline=$(($(date +%s) + timeout_s))

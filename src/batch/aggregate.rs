@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{DyadOutcome, RunOutcome, TickRecord};
 use crate::model::MAX_RUNGS;
+use crate::stats::quantile::nearest_rank_counts;
 
 /// A sum of non-negative reals in fixed point (units of 1e-12), exact and
 /// associative where a float sum would depend on the order of addition.
@@ -52,24 +53,6 @@ mod u128_text {
         let text = String::deserialize(d)?;
         text.parse().map_err(serde::de::Error::custom)
     }
-}
-
-/// Nearest-rank quantile of a histogram: the smallest bin whose cumulative
-/// count reaches q * total (at least the first observation).
-pub fn histogram_quantile(counts: &[u32], q: f64) -> Option<usize> {
-    let total: u64 = counts.iter().map(|&c| c as u64).sum();
-    if total == 0 {
-        return None;
-    }
-    let rank = ((q * total as f64).ceil() as u64).clamp(1, total);
-    let mut cumulative = 0u64;
-    for (bin, &c) in counts.iter().enumerate() {
-        cumulative += c as u64;
-        if cumulative >= rank {
-            return Some(bin);
-        }
-    }
-    None
 }
 
 /// Distribution of one tracked dyad's outcomes across the runs of one job.
@@ -142,7 +125,7 @@ impl DyadSummary {
 
     /// Quantile of first-reach months among runs that reached `stage`.
     pub fn months_quantile(&self, stage: usize, q: f64) -> Option<u32> {
-        histogram_quantile(&self.reach[stage], q).map(|m| m as u32)
+        nearest_rank_counts(&self.reach[stage], q).map(|m| m as u32)
     }
 }
 
@@ -232,7 +215,7 @@ impl SeriesSummary {
         let ba = &self.counts[base + self.rungs + TRUST_BINS..base + self.rungs + 2 * TRUST_BINS];
         let coop = &self.counts[base + self.rungs + 2 * TRUST_BINS..base + self.stride()];
         let q = |h: &[u32], scale: f64, offset: f64| {
-            BAND_QUANTILES.map(|p| histogram_quantile(h, p).map_or(f64::NAN, |b| b as f64 * scale + offset))
+            BAND_QUANTILES.map(|p| nearest_rank_counts(h, p).map_or(f64::NAN, |b| b as f64 * scale + offset))
         };
         Some(MonthBands {
             stage_mean: self.stage_sum[m] as f64 / n as f64,
@@ -314,21 +297,5 @@ impl JobSummary {
             a.peak_sum.absorb(b.peak_sum);
             a.final_sum.absorb(b.final_sum);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nearest_rank_quantiles() {
-        // Values 0, 1, 1, 2, 5 as a histogram.
-        let h = [1, 2, 1, 0, 0, 1];
-        assert_eq!(histogram_quantile(&h, 0.5), Some(1));
-        assert_eq!(histogram_quantile(&h, 0.1), Some(0));
-        assert_eq!(histogram_quantile(&h, 0.9), Some(5));
-        assert_eq!(histogram_quantile(&h, 0.0), Some(0));
-        assert_eq!(histogram_quantile(&[0, 0], 0.5), None);
     }
 }

@@ -82,29 +82,52 @@ pub enum BatchError<E> {
         /// Runs handed to the consumer before stopping.
         completed: u64,
     },
-    /// The thread pool could not be built.
-    #[error("cannot start {threads} worker threads: {message}")]
-    Pool {
-        /// Requested threads.
-        threads: usize,
-        /// Cause.
-        message: String,
-    },
 }
 
-/// Runs every job; `consume(job_index, runs)` receives each chunk in order.
-/// `threads = 0` uses all cores. `stop` is polled between chunks.
+/// The worker threads of one command. Built once and lent to every
+/// parallel step (batch chunks, design rounds, calibration candidates), so
+/// a command starts its threads once however many steps it takes.
+#[derive(Debug)]
+pub struct Pool {
+    pool: rayon::ThreadPool,
+}
+
+/// The worker threads could not be started.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start {threads} worker threads: {message}")]
+pub struct PoolError {
+    /// Requested threads.
+    pub threads: usize,
+    /// Cause.
+    pub message: String,
+}
+
+impl Pool {
+    /// A pool of `threads` workers; 0 stands for every core.
+    pub fn new(threads: usize) -> Result<Pool, PoolError> {
+        let threads = effective_threads(threads);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| PoolError { threads, message: e.to_string() })?;
+        Ok(Pool { pool })
+    }
+
+    /// Number of workers.
+    pub fn threads(&self) -> usize {
+        self.pool.current_num_threads()
+    }
+}
+
+/// Runs every job on `pool`; `consume(job_index, runs)` receives each chunk
+/// in order. `stop` is polled between chunks.
 pub fn execute<E>(
     jobs: &[Job<'_>],
-    threads: usize,
+    pool: &Pool,
     capture: Capture,
     stop: &AtomicBool,
     mut consume: impl FnMut(usize, &[RunResult]) -> Result<(), E>,
 ) -> Result<(), BatchError<E>> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| BatchError::Pool { threads, message: e.to_string() })?;
     let mut completed = 0;
     for (k, job) in jobs.iter().enumerate() {
         let end = job.first_replicate + job.replications;
@@ -114,7 +137,7 @@ pub fn execute<E>(
                 return Err(BatchError::Interrupted { completed });
             }
             let stop_at = (start + CHUNK).min(end);
-            let runs: Vec<RunResult> = pool.install(|| {
+            let runs: Vec<RunResult> = pool.pool.install(|| {
                 (start..stop_at)
                     .into_par_iter()
                     .map_init(
@@ -145,7 +168,7 @@ pub fn run_one(job: &Job<'_>, r: u64, sim: &mut Simulator, rec: &mut Recorder) -
 }
 
 /// Number of worker threads `threads` (0 = all cores) stands for.
-pub fn effective_threads(threads: usize) -> usize {
+fn effective_threads(threads: usize) -> usize {
     if threads > 0 {
         threads
     } else {
@@ -153,14 +176,13 @@ pub fn effective_threads(threads: usize) -> usize {
     }
 }
 
-/// Maps `f` over `items` on a pool of `threads` workers (0 = all cores),
-/// returning results in input order. Each worker gets its own state from `init`.
+/// Maps `f` over `items` on `pool`, returning results in input order. Each
+/// worker gets its own state from `init`.
 pub fn par_map<T: Sync, S, R: Send>(
-    threads: usize,
+    pool: &Pool,
     items: &[T],
     init: impl Fn() -> S + Sync + Send,
     f: impl Fn(&mut S, &T) -> R + Sync + Send,
-) -> Result<Vec<R>, String> {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())?;
-    Ok(pool.install(|| items.par_iter().map_init(&init, |s, item| f(s, item)).collect()))
+) -> Vec<R> {
+    pool.pool.install(|| items.par_iter().map_init(&init, |s, item| f(s, item)).collect())
 }

@@ -30,12 +30,13 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::batch::par_map;
-use crate::compare::{stage_path, CompareSpec, SimPath};
-use crate::engine::rng::mix;
+use crate::batch::{par_map, Pool};
+use crate::compare::{stage_path, Alignment, CompareSpec, SimPath};
+use crate::engine::rng::{mix, standard_normal};
 use crate::engine::{run_seed, Recorder, Simulator};
+use crate::model::{with_overrides, Prior};
 use crate::model::{Field, Setup};
-use crate::scenario::{with_overrides, Prior};
+use crate::reference::ReferencePath;
 use crate::stats::quantile::quantile_sorted;
 
 /// Which sampler.
@@ -47,23 +48,81 @@ pub enum Method {
     Smc,
 }
 
-/// Everything a calibration needs.
+/// What a calibration minimises: how far the runs made with a candidate's
+/// values are from history. Evaluated on the calling thread (candidates are
+/// already spread over the workers), with the same random numbers for
+/// every candidate so that candidates differ by their values, not by luck.
+pub trait Objective: Sync {
+    /// The distance, in years, of the runs with `overrides` applied.
+    fn distance(&self, overrides: &[(Field, f64)], sim: &mut Simulator, rec: &mut Recorder) -> f64;
+}
+
+/// One scenario held against one reference history: the root mean square,
+/// over the scored stages, of the median timing error in years.
 #[derive(Debug, Clone)]
-pub struct Calibration<'a> {
+pub struct OneHistory {
     /// The setup whose values are calibrated.
-    pub setup: &'a Setup,
+    pub setup: Setup,
     /// Scenario name (enters seeds).
-    pub scenario: &'a str,
+    pub scenario: String,
     /// Tracked dyad index compared.
     pub dyad: usize,
-    /// How runs are compared with the reference.
-    pub compare: CompareSpec<'a>,
+    /// The history.
+    pub reference: ReferencePath,
+    /// Calendar or origin alignment.
+    pub alignment: Alignment,
+    /// Months added for a stage never reached.
+    pub censor_penalty_months: f64,
+    /// Replications per candidate.
+    pub replications: u64,
+    /// Master seed of the runs.
+    pub seed: u64,
+}
+
+impl Objective for OneHistory {
+    fn distance(&self, overrides: &[(Field, f64)], sim: &mut Simulator, rec: &mut Recorder) -> f64 {
+        let setup = with_overrides(&self.setup, overrides);
+        let compare = CompareSpec::new(&self.reference, self.alignment, self.censor_penalty_months);
+        let stages = compare.stages.len();
+        let mut errors: Vec<Vec<f64>> = vec![Vec::with_capacity(self.replications as usize); stages];
+        let mut path = Vec::new();
+        for r in 0..self.replications {
+            let seed = run_seed(self.seed, &self.scenario, "calibration", 0, r);
+            sim.run(&setup, seed, rec);
+            stage_path(rec.series.as_deref().unwrap_or_default(), self.dyad, &mut path);
+            let d = compare.distance(SimPath { start: setup.start, stages: &path });
+            for (k, t) in d.stages.iter().enumerate() {
+                if let Some(e) = t.error_months {
+                    errors[k].push(e);
+                }
+            }
+        }
+        let mut sum = 0.0;
+        let mut scored = 0;
+        for mut e in errors {
+            e.sort_by(f64::total_cmp);
+            if let Some(median) = quantile_sorted(&e, 0.5) {
+                sum += (median / 12.0).powi(2);
+                scored += 1;
+            }
+        }
+        if scored == 0 {
+            f64::INFINITY
+        } else {
+            (sum / scored as f64).sqrt()
+        }
+    }
+}
+
+/// Everything a calibration needs.
+#[derive(Clone, Copy)]
+pub struct Calibration<'a> {
+    /// What is minimised.
+    pub objective: &'a dyn Objective,
     /// Uniform priors.
     pub priors: &'a [Prior],
     /// Sampler.
     pub method: Method,
-    /// Replications per candidate.
-    pub replications: u64,
     /// Accepted particles per round.
     pub particles: usize,
     /// SMC rounds after the first.
@@ -72,10 +131,10 @@ pub struct Calibration<'a> {
     pub proposals: u64,
     /// Budget of candidate evaluations.
     pub max_evaluations: u64,
-    /// Master seed.
+    /// Master seed of the proposals.
     pub seed: u64,
-    /// Worker threads (0 = all).
-    pub threads: usize,
+    /// The worker threads candidates are evaluated on.
+    pub pool: &'a Pool,
 }
 
 /// One accepted parameter vector. Stored exactly (see [`exact`]) so a
@@ -156,62 +215,16 @@ pub enum Outcome {
     Interrupted,
 }
 
-/// Weighted quantile of `values` (nearest rank on the weighted CDF).
-pub fn weighted_quantile(values: &[f64], weights: &[f64], q: f64) -> Option<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-    let total: f64 = weights.iter().sum();
-    if total <= 0.0 {
-        return None;
-    }
-    let mut cumulative = 0.0;
-    for &i in &order {
-        cumulative += weights[i];
-        if cumulative >= q * total - 1e-12 {
-            return Some(values[i]);
-        }
-    }
-    order.last().map(|&i| values[i])
-}
-
 /// Proposals evaluated between two looks at the stop flag (at least; more
 /// with many threads so every thread stays busy).
 const CHUNK: usize = 64;
 
 impl Calibration<'_> {
-    /// Distance of one candidate: RMS over scored stages of the median timing error, in years.
+    /// Distance of one candidate, the objective's.
     pub fn distance(&self, values: &[f64], sim: &mut Simulator, rec: &mut Recorder) -> f64 {
         let overrides: Vec<(Field, f64)> =
             self.priors.iter().zip(values).map(|(p, v)| (p.field, *v)).collect();
-        let setup = with_overrides(self.setup, &overrides);
-        let stages = self.compare.stages.len();
-        let mut errors: Vec<Vec<f64>> = vec![Vec::with_capacity(self.replications as usize); stages];
-        let mut path = Vec::new();
-        for r in 0..self.replications {
-            let seed = run_seed(self.seed, self.scenario, "calibration", 0, r);
-            sim.run(&setup, seed, rec);
-            stage_path(rec.series.as_deref().unwrap_or_default(), self.dyad, &mut path);
-            let d = self.compare.distance(SimPath { start: setup.start, stages: &path });
-            for (k, t) in d.stages.iter().enumerate() {
-                if let Some(e) = t.error_months {
-                    errors[k].push(e);
-                }
-            }
-        }
-        let mut sum = 0.0;
-        let mut scored = 0;
-        for mut e in errors {
-            e.sort_by(f64::total_cmp);
-            if let Some(median) = quantile_sorted(&e, 0.5) {
-                sum += (median / 12.0).powi(2);
-                scored += 1;
-            }
-        }
-        if scored == 0 {
-            f64::INFINITY
-        } else {
-            (sum / scored as f64).sqrt()
-        }
+        self.objective.distance(&overrides, sim, rec)
     }
 
     fn population_size(&self) -> usize {
@@ -284,22 +297,18 @@ impl Calibration<'_> {
         stop: &AtomicBool,
         mut progress: impl FnMut(u64),
     ) -> Option<Vec<f64>> {
-        let chunk = CHUNK.max(8 * self.threads);
+        let chunk = CHUNK.max(8 * self.pool.threads());
         let mut out = Vec::with_capacity(candidates.len());
         for part in candidates.chunks(chunk) {
             if stop.load(Ordering::Relaxed) {
                 return None;
             }
             let distances = par_map(
-                self.threads,
+                self.pool,
                 part,
                 || (Simulator::new(), Recorder::new(true, false)),
                 |(sim, rec), values| self.distance(values, sim, rec),
-            )
-            .unwrap_or_else(|_| {
-                let (mut sim, mut rec) = (Simulator::new(), Recorder::new(true, false));
-                part.iter().map(|v| self.distance(v, &mut sim, &mut rec)).collect()
-            });
+            );
             out.extend(distances);
             progress(part.len() as u64);
         }
@@ -430,13 +439,6 @@ impl Calibration<'_> {
     }
 }
 
-/// Box-Muller transform; one normal draw from two uniforms.
-fn standard_normal(rng: &mut ChaCha8Rng) -> f64 {
-    let u1: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
-    let u2: f64 = rng.random();
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-}
-
 /// Serde for numbers that must come back bit for bit: the shortest decimal
 /// that parses back to the same `f64` (Rust's `{:?}`, which also writes
 /// `inf` and `NaN`), as a JSON string, since JSON number parsing is not
@@ -481,41 +483,36 @@ pub mod exact {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::Alignment;
-    use crate::reference::ReferencePath;
     use std::path::Path;
-
-    #[test]
-    fn weighted_quantiles() {
-        let v = [3.0, 1.0, 2.0];
-        let w = [1.0, 1.0, 2.0];
-        assert_eq!(weighted_quantile(&v, &w, 0.5), Some(2.0));
-        assert_eq!(weighted_quantile(&v, &w, 0.1), Some(1.0));
-        assert_eq!(weighted_quantile(&v, &w, 1.0), Some(3.0));
-    }
 
     #[test]
     fn a_rounds_proposals_do_not_depend_on_how_it_is_sliced() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let s = crate::scenario::load(&root.join("scenarios/vietnam/us_vietnam_1975.toml")).unwrap();
+        let s = crate::scenario::load(&root.join("scenarios/reference-class/us_vietnam_1975.toml")).unwrap();
         let reference =
             ReferencePath::load(&root.join("scenarios/reference/us_vietnam.csv"), s.base.world.ladder.len())
                 .unwrap();
-        let priors = s.calibration.clone().unwrap().priors;
-        let calibration = Calibration {
-            setup: &s.base,
-            scenario: &s.name,
+        let priors = crate::model::prior::calibrated_priors(&s.base.world);
+        let objective = OneHistory {
+            setup: s.base.clone(),
+            scenario: s.name.clone(),
             dyad: 0,
-            compare: CompareSpec::new(&reference, Alignment::Calendar, 60.0),
+            reference,
+            alignment: Alignment::Calendar,
+            censor_penalty_months: 60.0,
+            replications: 1,
+            seed: 3,
+        };
+        let calibration = Calibration {
+            objective: &objective,
             priors: &priors,
             method: Method::Smc,
-            replications: 1,
             particles: 10,
             rounds: 2,
             proposals: 23,
             max_evaluations: 100,
             seed: 3,
-            threads: 1,
+            pool: &crate::batch::Pool::new(1).unwrap(),
         };
         let sliced = |state: &State, round: usize, cuts: &[u64]| -> Vec<Vec<f64>> {
             cuts.windows(2).flat_map(|w| calibration.proposals(state, round, (w[0], w[1]))).collect()

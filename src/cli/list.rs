@@ -33,7 +33,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     s.base.start,
                     s.base.month(s.base.horizon),
                     s.base.world.n(),
-                    s.replications,
+                    crate::job::defaults::batch_replications(None, &s),
                     s.seed
                 )?;
                 for v in &s.variants {

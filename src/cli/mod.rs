@@ -1,13 +1,18 @@
 //! The command line: argument parsing, dispatch, exit codes.
 //!
 //! `cli` is the only module that knows clap, terminals and exit codes. Each
-//! subcommand lives in its own file with its `Args` and `run`. Exit codes:
-//! 0 success, 2 bad input or I/O error, 130 interrupted.
+//! subcommand lives in its own file with its `Args` and `run`, which turns
+//! the arguments into a job spec and hands it to `job`; option groups that
+//! several commands share are in `args`. No command's file imports
+//! another's. Exit codes: 0 success, 1 a calibration's budget ran out, 2 bad
+//! input or I/O error, 130 interrupted.
 
+mod args;
 mod calibrate;
 mod common;
 mod compare;
 mod discover;
+mod hindcast;
 mod list;
 mod merge;
 mod params;
@@ -20,6 +25,8 @@ mod validate;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use crate::job::JobError;
 
 /// Strategic scenario simulator: agent-based Monte Carlo runs of how relations
 /// between actors move between war and partnership.
@@ -38,6 +45,8 @@ enum Command {
     Calibrate(calibrate::Args),
     /// Compare simulated paths of a dyad with a reference history (CSV).
     Compare(compare::Args),
+    /// Run reference-class cases and hold each against its history (hindcast.csv).
+    Hindcast(hindcast::Args),
     /// Check scenario files and print every problem found.
     Validate(validate::Args),
     /// List the scenarios and variants found under a folder.
@@ -64,6 +73,7 @@ pub fn main() -> ExitCode {
         Some(Command::Run(args)) => run::run(args),
         Some(Command::Calibrate(args)) => calibrate::run(args),
         Some(Command::Compare(args)) => compare::run(args),
+        Some(Command::Hindcast(args)) => hindcast::run(args),
         Some(Command::Validate(args)) => validate::run(args),
         Some(Command::List(args)) => list::run(args),
         Some(Command::Merge(args)) => merge::run(args),
@@ -79,9 +89,18 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            if let Some(stopped) = err.downcast_ref::<common::Interrupted>() {
-                eprintln!("{stopped}");
-                return ExitCode::from(130);
+            match err.downcast_ref::<JobError>() {
+                Some(JobError::Interrupted(stopped)) => {
+                    eprintln!("{stopped}");
+                    return ExitCode::from(130);
+                }
+                // Every problem of every file on its own line, then what it means.
+                Some(JobError::Scenarios { errors, .. }) => {
+                    for e in errors {
+                        eprintln!("{e}");
+                    }
+                }
+                _ => {}
             }
             eprintln!("error: {err:#}");
             ExitCode::from(2)

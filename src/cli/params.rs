@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
+use crate::model::params::calibrated_range;
 use crate::model::PARAM_SPECS;
 
 /// Arguments of `detente params`.
@@ -24,7 +25,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         write!(out, "{}", markdown_table())?;
     } else {
         for s in PARAM_SPECS {
-            writeln!(out, "params.{:<34} {:>8}  [{}, {}]  {}", s.key, s.default, s.min, s.max, s.unit)?;
+            let fitted = calibrated_range(s.key)
+                .map_or(String::new(), |(lo, hi)| format!("  calibrated in [{lo}, {hi}]"));
+            writeln!(
+                out,
+                "params.{:<34} {:>8}  [{}, {}]  {}{fitted}",
+                s.key, s.default, s.min, s.max, s.unit
+            )?;
             writeln!(out, "    {}", s.doc)?;
         }
     }
@@ -33,10 +40,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 /// The parameter table in Markdown, one row per parameter.
 pub fn markdown_table() -> String {
-    let mut out = String::from("| key | default | range | unit | meaning |\n|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| key | default | range | calibrated in | unit | meaning |\n|---|---|---|---|---|---|\n",
+    );
     for s in PARAM_SPECS {
+        let fitted = calibrated_range(s.key).map_or(String::new(), |(lo, hi)| format!("[{lo}, {hi}]"));
         out.push_str(&format!(
-            "| `params.{}` | {} | [{}, {}] | {} | {} |\n",
+            "| `params.{}` | {} | [{}, {}] | {fitted} | {} | {} |\n",
             s.key, s.default, s.min, s.max, s.unit, s.doc
         ));
     }

@@ -147,14 +147,14 @@ pub fn run_and_compare(
     jobs: &[Job<'_>],
     dyads: &[usize],
     spec: &CompareSpec<'_>,
-    threads: usize,
+    pool: &batch::Pool,
     stop: &AtomicBool,
     mut progress: impl FnMut(u64),
 ) -> Result<Vec<JobComparison>, BatchError<std::convert::Infallible>> {
     let mut out: Vec<JobComparison> =
         jobs.iter().map(|_| JobComparison { runs: Vec::new(), stages: spec.stages.clone() }).collect();
     let mut stages = Vec::new();
-    batch::execute(jobs, threads, Capture { series: true, fired: false }, stop, |k, runs| {
+    batch::execute(jobs, pool, Capture { series: true, fired: false }, stop, |k, runs| {
         for run in runs {
             stage_path(&run.series, dyads[k], &mut stages);
             let d = spec.distance(SimPath { start: jobs[k].setup.start, stages: &stages });
@@ -179,6 +179,8 @@ pub struct StoredPath {
     pub scenario: String,
     /// Variant name.
     pub variant: String,
+    /// The dyad's label as the folder writes it (whichever order it was asked in).
+    pub dyad: String,
     /// Replicate index.
     pub replicate: u64,
     /// Run seed.
@@ -189,7 +191,7 @@ pub struct StoredPath {
     pub stages: Vec<u8>,
 }
 
-/// Reads the paths of dyad `dyad` from a `timeseries.csv` written with
+/// Reads the paths of dyad `dyad` (either order) from a `timeseries.csv` written with
 /// `--timeseries full`, in file order. Errors name the file and line.
 pub fn read_full_timeseries(path: &std::path::Path, dyad: &str) -> Result<Vec<StoredPath>, String> {
     let at = |line: u64, what: String| format!("{}:{line}: {what}", path.display());
@@ -212,7 +214,7 @@ pub fn read_full_timeseries(path: &std::path::Path, dyad: &str) -> Result<Vec<St
         let record = record.map_err(|e| at(e.position().map_or(0, |p| p.line()), e.to_string()))?;
         let line = record.position().map_or(0, |p| p.line());
         let field = |k: usize| record.get(cols[k]).unwrap_or("");
-        if field(4) != dyad {
+        if !crate::model::same_dyad(field(4), dyad) {
             continue;
         }
         let number = |k: usize, name: &str| {
@@ -235,6 +237,7 @@ pub fn read_full_timeseries(path: &std::path::Path, dyad: &str) -> Result<Vec<St
             out.push(StoredPath {
                 scenario: field(0).to_string(),
                 variant: field(1).to_string(),
+                dyad: field(4).to_string(),
                 replicate,
                 seed,
                 start,

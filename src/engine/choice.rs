@@ -5,13 +5,16 @@
 //! with B the benefits of cooperation (shared threat, economy, legitimacy,
 //! shared issue), r = omega + (1 - omega) T the expected reciprocation and
 //! beta the balance term. Utility is
-//! `U(a) = x_a m - K max(x_a, 0) - kappa x_a^2 - k_att [a = attack on a state]`
-//! and P(a) is a softmax of lambda U. Armed
-//! groups do not choose; scripted pairs act at their rung's norm.
+//! `U(a) = x_a m - K max(x_a, 0) + chi K lev max(-x_a, 0) - kappa x_a^2 - k_att share_j [a = attack on a state]`:
+//! the values cost K makes cooperation costly at home, and a stronger side
+//! (power advantage lev) gains from coercing a partner whose values it
+//! rejects. P(a) is a softmax of lambda U. Armed groups do not choose;
+//! scripted pairs act at their rung's norm; an actor that does not exist
+//! this month holds.
 
 use rand::Rng;
 
-use super::{Scratch, ACTION_LEVELS, ATTACK};
+use super::{Scratch, ACTION_LEVELS, ATTACK, HOLD};
 use crate::model::ladder::N_GOODS;
 use crate::model::world::{BALANCE, ECONOMY, LEGITIMACY, SECURITY, VALUES};
 use crate::model::{PairMode, World};
@@ -47,12 +50,15 @@ pub fn balance(world: &World, s: &Scratch, i: usize, j: usize) -> f64 {
 /// (shared threat, shared issue, economy, legitimacy, balance).
 pub fn benefits(world: &World, s: &Scratch, i: usize, j: usize) -> [f64; N_GOODS] {
     let v = &world.views[i * world.n() + j];
-    let w = &world.goals[i];
+    let w = &s.goals[i];
     let rs = world.params.reform_stake;
     // A partner's reform raises one's economic stake.
     let economy = v.economy * ((1.0 - rs) + rs * s.pragmatism[j]) * (1.0 - world.outside_option[i]);
     [
-        w[SECURITY] * shared_threat(world, s, i, j),
+        // Security: the threat both face from third parties, and the threat j
+        // itself poses, which engagement (ceasefires, monitoring, arms
+        // control) lowers if it is reciprocated.
+        w[SECURITY] * (shared_threat(world, s, i, j) + s.threat[i * world.n() + j]),
         w[LEGITIMACY] * v.issue,
         w[ECONOMY] * economy,
         w[LEGITIMACY] * v.legitimacy,
@@ -60,16 +66,63 @@ pub fn benefits(world: &World, s: &Scratch, i: usize, j: usize) -> [f64; N_GOODS
     ]
 }
 
-/// Values cost K_ij = w_val d_ij (1 - p_i): what engaging j costs i at home.
+/// Values cost K_ij = w_val (d_ij + g_ij) (1 - p_i): what engaging j costs
+/// i at home, from the values distance i sees in j and the pair's war grievance.
 pub fn values_cost(world: &World, s: &Scratch, i: usize, j: usize) -> f64 {
-    let p = &world.pairs[world.pair_index(i, j)];
-    world.goals[i][VALUES] * (p.values_distance + p.grievance) * (1.0 - s.pragmatism[i])
+    let grievance = world.pairs[world.pair_index(i, j)].grievance;
+    let d = world.views[i * world.n() + j].values_distance;
+    s.goals[i][VALUES] * (d + grievance) * (1.0 - s.pragmatism[i])
 }
 
-/// Expected reciprocation r = omega + (1 - omega) T_ij.
+/// Expected reciprocation r = omega + (1 - omega) T, with T i's trust in j
+/// or, if higher, the guarantee a trusted mediator offers ([`guarantee`]).
 pub fn reciprocation(world: &World, i: usize, j: usize) -> f64 {
     let omega = world.params.reciprocity_floor;
-    omega + (1.0 - omega) * world.views[i * world.n() + j].trust
+    omega + (1.0 - omega) * effective_trust(world, i, j)
+}
+
+/// i's trust in j, raised to the guarantee of a mediator if that is higher.
+pub fn effective_trust(world: &World, i: usize, j: usize) -> f64 {
+    world.views[i * world.n() + j].trust.max(guarantee(world, i, j))
+}
+
+/// What a third party can guarantee of a deal between i and j: the largest
+/// mediation capacity of a present actor k, times the lesser of i's and j's
+/// trust in k. A deal is only as safe as the guarantor both sides believe.
+pub fn guarantee(world: &World, i: usize, j: usize) -> f64 {
+    let n = world.n();
+    let mut best: f64 = 0.0;
+    for (k, &m) in world.mediation.iter().enumerate() {
+        if m > 0.0 && k != i && k != j && world.present[k] {
+            best = best.max(m * world.views[i * n + k].trust.min(world.views[j * n + k].trust));
+        }
+    }
+    best
+}
+
+/// i's power advantage over j, (c_i - c_j) / (c_i + c_j) clipped to [0, 1]:
+/// the leverage that makes coercion pay.
+pub fn leverage(world: &World, i: usize, j: usize) -> f64 {
+    let (ci, cj) = (world.capability[i], world.capability[j]);
+    if ci + cj > 0.0 {
+        ((ci - cj) / (ci + cj)).max(0.0)
+    } else {
+        0.0
+    }
+}
+
+/// The extra cost for i of attacking j: `k_att` for a state of equal
+/// capability, scaled by j's share of the pair's capability (x 2) and
+/// divided by 1 + i's memory of attacks by j (striking back at an attacker
+/// is self-defence, which costs less at home and abroad than a first
+/// strike); nothing for an armed group.
+pub fn attack_cost(world: &World, i: usize, j: usize) -> f64 {
+    if world.is_group(j) {
+        return 0.0;
+    }
+    let (ci, cj) = (world.capability[i], world.capability[j]);
+    let share = if ci + cj > 0.0 { 2.0 * cj / (ci + cj) } else { 1.0 };
+    world.params.attack_cost * share / (1.0 + world.views[i * world.n() + j].attack_memory)
 }
 
 /// Drive m_ij toward cooperation.
@@ -82,7 +135,7 @@ pub fn drive(world: &World, s: &Scratch, i: usize, j: usize) -> f64 {
     reciprocation(world, i, j) * direct
         + b[N_GOODS - 1]
         + p.surprise_weight * (v.good_surprise - v.bad_surprise)
-        - world.goals[i][SECURITY] * p.threat_weight * s.threat[i * n + j] * (1.0 - v.trust)
+        - s.goals[i][SECURITY] * p.threat_weight * s.threat[i * n + j] * (1.0 - v.trust)
 }
 
 /// Utilities of the eight actions for i toward j.
@@ -90,12 +143,13 @@ pub fn utilities(world: &World, s: &Scratch, i: usize, j: usize) -> [f64; 8] {
     let p = &world.params;
     let m = drive(world, s, i, j);
     let k = values_cost(world, s, i, j);
-    let attack_cost = if world.is_group(j) { 0.0 } else { p.attack_cost };
+    let coerce = p.coercion * k * leverage(world, i, j);
+    let attack = attack_cost(world, i, j);
     let mut u = [0.0; 8];
     for (a, (ua, &x)) in u.iter_mut().zip(&ACTION_LEVELS).enumerate() {
-        *ua = x * m - k * x.max(0.0) - p.quadratic_cost * x * x;
+        *ua = x * m - k * x.max(0.0) + coerce * (-x).max(0.0) - p.quadratic_cost * x * x;
         if a == ATTACK as usize {
-            *ua -= attack_cost;
+            *ua -= attack;
         }
     }
     u
@@ -131,9 +185,14 @@ pub fn choose(world: &mut World, rng: &mut impl Rng, s: &Scratch) {
                 continue;
             }
             let ij = i * n + j;
-            let (level, index) = if world.is_group(i) {
+            let (level, index) = if !world.present[i] || !world.present[j] {
+                (0.0, HOLD)
+            } else if world.is_group(i) {
                 if s.attacked[ij] {
                     (ACTION_LEVELS[0], ATTACK)
+                } else if world.group_of(i).is_some_and(|g| g.host == Some(j)) {
+                    // A group does not stand against the state that hosts it.
+                    (0.0, HOLD)
                 } else {
                     (stance, nearest_action(stance))
                 }

@@ -52,9 +52,9 @@ mod tests {
     fn split_world() -> World {
         let mut w = two_states();
         w.factions = vec![
-            Faction { id: "reformers".into(), pragmatism: 0.8, influence: 0.3, target: 0.6 },
-            Faction { id: "conservatives".into(), pragmatism: 0.2, influence: 0.7, target: 0.4 },
-            Faction { id: "all".into(), pragmatism: 0.5, influence: 1.0, target: 1.0 },
+            Faction { id: "reformers".into(), pragmatism: 0.8, influence: 0.3, target: 0.6, goals: None },
+            Faction { id: "conservatives".into(), pragmatism: 0.2, influence: 0.7, target: 0.4, goals: None },
+            Faction { id: "all".into(), pragmatism: 0.5, influence: 1.0, target: 1.0, goals: None },
         ];
         w.actors[0].factions = 0..2;
         w.actors[1].factions = 2..3;

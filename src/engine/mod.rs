@@ -20,6 +20,7 @@ pub(crate) mod testworld;
 pub mod threat;
 pub mod trust;
 
+use crate::model::world::N_GOALS;
 use crate::model::{Setup, World, MAX_RUNGS};
 pub use rng::{run_seed, Streams};
 
@@ -30,18 +31,22 @@ pub const ACTIONS: [&str; 8] =
 pub const ACTION_LEVELS: [f64; 8] = [-1.0, -0.6, -0.3, 0.0, 0.2, 0.4, 0.6, 0.8];
 /// Index of the attack action.
 pub const ATTACK: u8 = 0;
+/// Index of the hold action (level 0).
+pub const HOLD: u8 = 3;
 
 /// Why a dyad's stage changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cause {
-    /// Trust held above the next threshold and the gatekeeper consented.
+    /// Every side whose consent is needed gained from a higher rung and agreed.
     StepUp,
-    /// Sustained bad surprise.
+    /// A side gained more from a lower rung than the cost of leaving this one.
+    Downgrade,
+    /// The partner's sustained violations of the rung's norm.
     Betrayal,
-    /// Trust fell below the rung's threshold minus the hysteresis margin.
+    /// A side's trust fell below the rung's threshold minus the hysteresis margin.
     LowTrust,
-    /// A direct attack.
-    Attack,
+    /// An exchange of attacks, or attacks in two months running.
+    War,
     /// Set by a scheduled event.
     Scripted,
 }
@@ -51,9 +56,10 @@ impl Cause {
     pub fn as_str(self) -> &'static str {
         match self {
             Cause::StepUp => "step_up",
+            Cause::Downgrade => "downgrade",
             Cause::Betrayal => "betrayal",
             Cause::LowTrust => "low_trust",
-            Cause::Attack => "attack",
+            Cause::War => "war",
             Cause::Scripted => "scripted",
         }
     }
@@ -64,6 +70,8 @@ impl Cause {
 pub enum Happening {
     /// A scheduled event fired (index into the schedule's events).
     Event(usize),
+    /// A conditional event fired (index into the schedule's conditional events).
+    Conditional(usize),
     /// A stochastic process fired (index into the schedule's processes).
     Process(usize),
     /// An election was held (index into the schedule's elections).
@@ -107,12 +115,21 @@ pub struct Recorder {
     pub series: Option<Vec<TickRecord>>,
     /// Fired happenings, when wanted.
     pub fired: Option<Vec<Fired>>,
+    /// Decisions about tracked pairs (moves, and steps possible but not
+    /// taken), when wanted: the reasons behind a path.
+    pub decisions: Option<Vec<ladder::Decision>>,
 }
 
 impl Recorder {
     /// A recorder that keeps the series and/or the happenings.
     pub fn new(series: bool, fired: bool) -> Recorder {
-        Recorder { series: series.then(Vec::new), fired: fired.then(Vec::new) }
+        Recorder { series: series.then(Vec::new), fired: fired.then(Vec::new), decisions: None }
+    }
+
+    /// Also keeps the decisions about tracked pairs.
+    pub fn with_decisions(mut self) -> Recorder {
+        self.decisions = Some(Vec::new());
+        self
     }
 
     fn clear(&mut self) {
@@ -121,6 +138,16 @@ impl Recorder {
         }
         if let Some(f) = &mut self.fired {
             f.clear();
+        }
+        if let Some(d) = &mut self.decisions {
+            d.clear();
+        }
+    }
+
+    #[inline]
+    fn decide(&mut self, d: ladder::Decision) {
+        if let Some(list) = &mut self.decisions {
+            list.push(d);
         }
     }
 
@@ -174,6 +201,8 @@ pub struct RunOutcome {
 pub struct Scratch {
     /// Influence-weighted pragmatism per actor.
     pub pragmatism: Vec<f64>,
+    /// Goal weights each actor decides by this month (influence-weighted over factions).
+    pub goals: Vec<[f64; N_GOALS]>,
     /// Effective perceived hostility h_ij, ordered pairs.
     pub hostility: Vec<f64>,
     /// Threat theta_ij, ordered pairs.
@@ -188,6 +217,10 @@ pub struct Scratch {
     pub groups: Vec<GroupOutcome>,
     /// Stages of the tracked dyads before an event, to log what it changed.
     pub tracked_stages: Vec<u8>,
+    /// Whether each conditional event of the schedule has fired in this run.
+    pub conditional_fired: Vec<bool>,
+    /// Whether each pair is a tracked dyad (decisions are recorded for those only).
+    pub tracked_pair: Vec<bool>,
 }
 
 /// Runs worlds; owns the buffers so repeated runs do not allocate per tick.
@@ -236,6 +269,15 @@ impl Simulator {
             }
             None => self.world.insert(setup.world.clone()),
         };
+        spread_goals(world, &mut streams.inputs);
+        self.scratch.conditional_fired.clear();
+        self.scratch.conditional_fired.resize(setup.schedule.conditional.len(), false);
+        self.scratch.tracked_pair.clear();
+        self.scratch.tracked_pair.resize(setup.world.pairs.len(), false);
+        for t in &setup.tracked {
+            self.scratch.tracked_pair[t.pair] = true;
+        }
+        events::update_presence(world, 0);
         prepare(world, &mut self.scratch);
         let mut cursor = events::Cursor::default();
         events::fire_due(world, setup, 0, &mut cursor, &mut streams, &mut self.scratch, rec);
@@ -294,14 +336,54 @@ impl Simulator {
 pub fn prepare(world: &World, s: &mut Scratch) {
     let n = world.n();
     s.pragmatism.resize(n, 0.0);
+    s.goals.resize(n, [0.0; N_GOALS]);
     s.hostility.resize(n * n, 0.0);
     s.threat.resize(n * n, 0.0);
     s.signal.resize(n, 0.0);
     s.attacked.resize(n * n, false);
+    list_choosers(world, s);
+    s.groups.clear();
+    s.groups.extend(world.groups.iter().map(|g| GroupOutcome {
+        attacks: 0,
+        peak_strength: g.strength,
+        final_strength: g.strength,
+    }));
+}
+
+/// Draws this run's priorities: every goal weight of every actor, and of
+/// every faction that has goals of its own, is multiplied by
+/// exp(spread z - spread^2 / 2) with z standard normal (a mean-preserving
+/// lognormal), in actor then faction order, five draws each. A spread of 0
+/// draws nothing.
+fn spread_goals(world: &mut World, rng: &mut rng::SimRng) {
+    let spread = world.params.goal_spread;
+    if spread <= 0.0 {
+        return;
+    }
+    let mut scale = |w: &mut [f64; N_GOALS]| {
+        for x in w.iter_mut() {
+            *x *= (spread * rng::standard_normal(rng) - 0.5 * spread * spread).exp();
+        }
+    };
+    for g in &mut world.goals {
+        scale(g);
+    }
+    for f in &mut world.factions {
+        if let Some(g) = &mut f.goals {
+            scale(g);
+        }
+    }
+}
+
+/// Lists the ordered pairs (i, j) whose action i chooses by logit: i a present
+/// actor that is not an armed group, j present, and their pair simulated or j
+/// an armed group. Called again whenever a mode or an actor's presence changes.
+pub fn list_choosers(world: &World, s: &mut Scratch) {
+    let n = world.n();
     s.choosers.clear();
     for i in 0..n {
         for j in 0..n {
-            if i == j || world.is_group(i) {
+            if i == j || world.is_group(i) || !world.present[i] || !world.present[j] {
                 continue;
             }
             let simulated = !world.is_group(j)
@@ -311,12 +393,6 @@ pub fn prepare(world: &World, s: &mut Scratch) {
             }
         }
     }
-    s.groups.clear();
-    s.groups.extend(world.groups.iter().map(|g| GroupOutcome {
-        attacks: 0,
-        peak_strength: g.strength,
-        final_strength: g.strength,
-    }));
 }
 
 /// One month, in the order of the model brief.
@@ -331,10 +407,16 @@ fn tick(
 ) {
     scratch.attacked.fill(false);
     scratch.signal.fill(0.0);
+    let present = events::update_presence(world, t);
+    let modes = world.mode_version;
     events::fire_due(world, setup, t, cursor, streams, scratch, rec);
+    if present || world.mode_version != modes {
+        list_choosers(world, scratch);
+    }
     groups::attack(world, t, &mut streams.attacks, scratch, rec);
     threat::perceive(world, scratch);
     choice::choose(world, &mut streams.choice, scratch);
+    groups::mark_chosen_attacks(world, t, scratch, rec);
     trust::update(world, scratch);
     ladder::move_stages(world, t, &mut streams.ladder, scratch, rec);
     factions::update(world, &mut streams.factions, scratch);

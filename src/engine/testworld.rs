@@ -16,10 +16,13 @@ pub fn states(n: usize) -> World {
             name: format!("State {i}"),
             kind: ActorKind::State,
             factions: i..i + 1,
+            from: 0,
+            until: u32::MAX,
         })
         .collect();
-    let factions =
-        (0..n).map(|_| Faction { id: "all".into(), pragmatism: 0.5, influence: 1.0, target: 1.0 }).collect();
+    let factions = (0..n)
+        .map(|_| Faction { id: "all".into(), pragmatism: 0.5, influence: 1.0, target: 1.0, goals: None })
+        .collect();
     let mut pairs = Vec::new();
     for a in 0..n {
         for b in a + 1..n {
@@ -30,10 +33,9 @@ pub fn states(n: usize) -> World {
                 stage: 2,
                 months_at_stage: 0.0,
                 months_above: 0.0,
-                values_distance: 0.0,
                 grievance: 0.0,
                 grievance_decay: 1.0,
-                gatekeeper: None,
+                fought_last_month: false,
             });
         }
     }
@@ -42,8 +44,11 @@ pub fn states(n: usize) -> World {
         capability: vec![1.0; n],
         outside_option: vec![0.0; n],
         goals: vec![[1.0; N_GOALS]; n],
+        mediation: vec![0.0; n],
+        present: vec![true; n],
+        mode_version: 0,
         factions,
-        views: vec![View::default(); n * n],
+        views: vec![View { consent: true, ..View::default() }; n * n],
         pairs,
         groups: Vec::new(),
         ladder: Ladder::default(),
@@ -76,6 +81,7 @@ pub fn states_and_group(strength: f64) -> World {
         attack_severity: 1.0,
         parent: None,
         parent_pragmatism_start: 0.5,
+        host: None,
         targets: vec![1.0, 1.0, 0.0],
     });
     w

@@ -1,7 +1,8 @@
 //! Submodel "threat": perceived hostility and threat between actors.
 //!
 //! h_ij = clip(h0_ij + H_ij) where H is the moving average of hostility
-//! received (scripted pairs use h0 alone). theta_ij = h_ij x power x (1 + A_ij)
+//! received (scripted pairs use h0 alone). Also computes each actor's
+//! pragmatism and the goal weights it decides by this month. theta_ij = h_ij x power x (1 + A_ij)
 //! with power c_j / (c_i + c_j) for states and lethality x strength for armed
 //! groups, so an armed group's threat does not vanish against a superpower.
 
@@ -13,11 +14,13 @@ pub fn perceive(world: &World, s: &mut Scratch) {
     let n = world.n();
     for i in 0..n {
         s.pragmatism[i] = world.pragmatism(i);
+        s.goals[i] = world.effective_goals(i);
     }
     for i in 0..n {
         for j in 0..n {
             let ij = i * n + j;
-            if i == j {
+            // An actor that does not exist this month threatens nobody and is threatened by nobody.
+            if i == j || !world.present[i] || !world.present[j] {
                 s.hostility[ij] = 0.0;
                 s.threat[ij] = 0.0;
                 continue;
@@ -48,14 +51,23 @@ fn power(world: &World, i: usize, j: usize) -> f64 {
     }
 }
 
-/// End-of-month decay of attack memories and war grievances.
+/// End-of-month decay of attack memories and war grievances, and the fading
+/// of added hostility in simulated pairs.
 pub fn decay(world: &mut World) {
     let keep = world.params.attack_memory_decay;
+    let fade = world.params.hostility_fade;
     for v in &mut world.views {
         v.attack_memory *= keep;
     }
+    let n = world.n();
     for p in &mut world.pairs {
         p.grievance *= p.grievance_decay;
+        if p.mode == PairMode::Simulated {
+            for k in [p.a * n + p.b, p.b * n + p.a] {
+                let v = &mut world.views[k];
+                v.hostility += fade * (v.hostility_base - v.hostility);
+            }
+        }
     }
 }
 

@@ -302,8 +302,8 @@ pub struct RunSpec<'a> {
     pub seed: u64,
     /// Common random numbers: the same replicate seeds at every point.
     pub crn: bool,
-    /// Worker threads (0 = all cores).
-    pub threads: usize,
+    /// The worker threads the runs share.
+    pub pool: &'a batch::Pool,
 }
 
 /// The `point` coordinate entering run seeds at design point `p`.
@@ -350,7 +350,7 @@ pub fn run_design<E>(
             .map(|row| {
                 let overrides: Vec<(Field, f64)> =
                     params.iter().zip(row).map(|(p, &v)| (p.field, v)).collect();
-                crate::scenario::with_overrides(spec.base, &overrides)
+                crate::model::with_overrides(spec.base, &overrides)
             })
             .collect();
         let jobs: Vec<Job<'_>> = setups
@@ -387,12 +387,11 @@ pub fn run_design<E>(
             }
             completed += items.len() as u64;
             let runs = batch::par_map(
-                spec.threads,
+                spec.pool,
                 &items,
                 || (Simulator::new(), Recorder::new(false, false)),
                 |(sim, rec), &(job, r)| batch::run_one(&jobs[job], r, sim, rec),
-            )
-            .map_err(|message| BatchError::Pool { threads: spec.threads, message })?;
+            );
             let mut from = 0;
             while from < runs.len() {
                 let job = items[from].0;

@@ -20,7 +20,7 @@
 use crate::calendar::YearMonth;
 use crate::engine::RunOutcome;
 use crate::model::Setup;
-use crate::stats::quantile::{mean, Summary};
+use crate::stats::quantile::{mean, nearest_rank_counts, Summary};
 
 use super::ExploreError;
 
@@ -126,28 +126,16 @@ impl PointAcc {
     }
 
     /// Median month of first reach of stage `s` by dyad `d` among the runs
-    /// that reached it (nearest rank); `None` when no run did.
+    /// that reached it (nearest rank, as in `summary.csv`); `None` when no
+    /// run did.
     pub fn months_median(&self, d: usize, s: usize) -> Option<u32> {
-        let h = self.reach.get(d)?.get(s)?;
-        let total: u64 = h.iter().map(|&c| u64::from(c)).sum();
-        if total == 0 {
-            return None;
-        }
-        let rank = total.div_ceil(2).max(1);
-        let mut cumulative = 0;
-        for (m, &c) in h.iter().enumerate() {
-            cumulative += u64::from(c);
-            if cumulative >= rank {
-                return Some(m as u32);
-            }
-        }
-        None
+        nearest_rank_counts(self.reach.get(d)?.get(s)?, 0.5).map(|m| m as u32)
     }
 }
 
-/// Index of the tracked dyad labelled `label`, with a helpful error.
+/// Index of the tracked dyad labelled `label` (either order), with a helpful error.
 pub fn dyad_index(setup: &Setup, label: &str) -> Result<usize, ExploreError> {
-    setup.tracked.iter().position(|t| t.label == label).ok_or_else(|| {
+    setup.tracked_index(label).ok_or_else(|| {
         let labels: Vec<&str> = setup.tracked.iter().map(|t| t.label.as_str()).collect();
         ExploreError::Invalid(format!(
             "no tracked dyad `{label}`; the scenario tracks: {}",
@@ -364,6 +352,117 @@ impl Condition {
             Condition::Grew { group } => {
                 out.groups[group].final_strength > setup.world.groups[group].strength
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{DyadOutcome, GroupOutcome};
+    use crate::model::MAX_RUNGS;
+
+    /// The tiny scenario: dyad `north-south` from stage 2 over 24 months
+    /// (2000-01 to 2002-01), armed group `raiders` of strength 0.6.
+    fn setup() -> Setup {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny.toml");
+        crate::scenario::load(&path).expect("tiny.toml is valid").base
+    }
+
+    /// A run whose dyad first reached stage 3 in `stage_3` (if at all) and
+    /// whose group peaked at `peak` and ended at `last`.
+    fn run(stage_3: Option<u32>, peak: f64, last: f64) -> RunOutcome {
+        let mut first_reach = [None; MAX_RUNGS];
+        first_reach[..3].copy_from_slice(&[Some(0), Some(0), Some(0)]);
+        first_reach[3] = stage_3;
+        let dyad = DyadOutcome {
+            initial_stage: 2,
+            first_reach,
+            max_stage: if stage_3.is_some() { 3 } else { 2 },
+            final_stage: 2,
+            final_trust_ab: 0.5,
+            final_trust_ba: 0.25,
+        };
+        RunOutcome {
+            dyads: vec![dyad],
+            groups: vec![GroupOutcome { attacks: 2, peak_strength: peak, final_strength: last }],
+        }
+    }
+
+    #[test]
+    fn a_point_folds_its_runs_into_means_shares_and_the_median_month() {
+        let s = setup();
+        let mut acc = PointAcc::new(&s);
+        assert_eq!((acc.runs(), acc.scalar(0), acc.share_by(0, 3, 24)), (0, None, None));
+        for r in [run(Some(5), 0.7, 0.5), run(Some(9), 0.9, 0.7), run(None, 0.6, 0.2)] {
+            acc.add(&r);
+        }
+        assert_eq!(acc.runs(), 3);
+        let names = scalar_names(&s);
+        let k = |name: &str| names.iter().position(|n| n == name).unwrap();
+        assert_eq!(acc.scalar(k("north-south_max_stage")).unwrap().mean, 8.0 / 3.0);
+        assert_eq!(acc.scalar(k("raiders_attacks")).unwrap().mean, 2.0);
+        assert!((acc.scalar(k("raiders_peak_strength")).unwrap().mean - 0.7333333333333333).abs() < 1e-15);
+        assert_eq!(acc.share_by(0, 3, 4), Some(0.0));
+        assert_eq!(acc.share_by(0, 3, 5), Some(1.0 / 3.0));
+        assert_eq!(acc.share_by(0, 3, 24), Some(2.0 / 3.0));
+        assert_eq!(acc.share_by(0, 99, 24), None);
+        assert_eq!(acc.months_median(0, 3), Some(5));
+        assert_eq!(acc.months_median(0, 4), None);
+    }
+
+    #[test]
+    fn measures_censor_at_the_horizon_and_count_before_january() {
+        let s = setup();
+        let ms = sensitivity_measures(&s, 0, 3, 2001).unwrap();
+        let names: Vec<&str> = ms.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "north-south_months_to_stage_3",
+                "north-south_p_stage_3_by_2001",
+                "north-south_p_stage_3_by_horizon",
+                "raiders_peak_strength"
+            ]
+        );
+        let (early, late, never) = (run(Some(5), 0.7, 0.5), run(Some(12), 0.9, 0.7), run(None, 0.6, 0.2));
+        assert_eq!(ms[0].measure.value(&never, s.horizon), 25.0);
+        assert_eq!(ms[0].measure.value(&early, s.horizon), 5.0);
+        // "By 2001" is before January 2001: month 12 is too late.
+        assert_eq!(
+            (ms[1].measure.value(&early, s.horizon), ms[1].measure.value(&late, s.horizon)),
+            (1.0, 0.0)
+        );
+        assert_eq!(ms[3].measure.value(&late, s.horizon), 0.9);
+        assert!(sensitivity_measures(&s, 0, 0, 2001).is_err());
+        assert!(sensitivity_measures(&s, 0, 3, 2000).is_err());
+        // The horizon is January 2002: "by 2002" is the last year that can be asked.
+        assert!(sensitivity_measures(&s, 0, 3, 2002).is_ok());
+        assert!(sensitivity_measures(&s, 0, 3, 2003).is_err());
+    }
+
+    #[test]
+    fn conditions_parse_from_their_grammar_and_hold_per_run() {
+        let s = setup();
+        let reached = Condition::parse("stage:south-north:3:by:2001", &s).unwrap();
+        assert_eq!(reached, Condition::Reached { dyad: 0, stage: 3, before: 12 });
+        assert!(reached.holds(&run(Some(11), 0.0, 0.0), &s) && !reached.holds(&run(Some(12), 0.0, 0.0), &s));
+        let peak = Condition::parse("group:raiders:peak_above:0.8", &s).unwrap();
+        assert!(peak.holds(&run(None, 0.9, 0.0), &s) && !peak.holds(&run(None, 0.8, 0.0), &s));
+        let last = Condition::parse("group:raiders:final_above:0.3", &s).unwrap();
+        assert!(last.holds(&run(None, 0.9, 0.4), &s));
+        let grew = Condition::parse("group:raiders:grew", &s).unwrap();
+        assert!(grew.holds(&run(None, 0.9, 0.7), &s) && !grew.holds(&run(None, 0.9, 0.5), &s));
+        for (bad, why) in [
+            ("stage:north-east:3:by:2001", "no tracked dyad"),
+            ("stage:north-south:x:by:2001", "not a whole number"),
+            ("stage:north-south:9:by:2001", "stage must be in"),
+            ("group:north:grew", "no armed group `north`"),
+            ("group:raiders:peak_above:inf", "not a finite number"),
+            ("weather:sunny", "unknown form"),
+        ] {
+            let e = Condition::parse(bad, &s).unwrap_err().to_string();
+            assert!(e.contains(why), "{bad}: {e}");
         }
     }
 }

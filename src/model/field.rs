@@ -9,7 +9,7 @@
 
 use super::ladder::{Ladder, GOODS};
 use super::params::{param_index, PARAM_SPECS};
-use super::world::{World, GOAL_NAMES};
+use super::world::{PairMode, World, GOAL_NAMES};
 
 /// A resolved handle on one number of a [`World`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -20,6 +20,8 @@ pub enum Field {
     Capability(usize),
     /// Outside option of an actor.
     OutsideOption(usize),
+    /// Mediation capacity of an actor.
+    Mediation(usize),
     /// Goal weight (actor, goal).
     Goal(usize, usize),
     /// Pragmatism of a faction.
@@ -74,6 +76,12 @@ pub enum ViewField {
     Issue,
     /// Counter-terrorism reach.
     Reach,
+    /// Memory of attacks suffered.
+    AttackMemory,
+    /// Values distance i sees in j.
+    ValuesDistance,
+    /// Whether i's consent is needed for a step up (0 or 1).
+    Consent,
 }
 
 /// Fields of an unordered pair.
@@ -81,10 +89,10 @@ pub enum ViewField {
 pub enum PairField {
     /// Current rung (rounded to an integer when set).
     Stage,
-    /// Lasting values distance.
-    ValuesDistance,
     /// War grievance.
     Grievance,
+    /// 1 for a simulated relation, 0 for a scripted one.
+    Mode,
 }
 
 /// Fields of a ladder rung.
@@ -111,19 +119,19 @@ pub enum Op {
     Add,
 }
 
-const VIEW_FIELDS: [(&str, ViewField); 6] = [
+const VIEW_FIELDS: [(&str, ViewField); 9] = [
     ("trust", ViewField::Trust),
     ("hostility", ViewField::Hostility),
     ("economy", ViewField::Economy),
     ("legitimacy", ViewField::Legitimacy),
     ("issue", ViewField::Issue),
     ("reach", ViewField::Reach),
+    ("attack_memory", ViewField::AttackMemory),
+    ("values_distance", ViewField::ValuesDistance),
+    ("consent", ViewField::Consent),
 ];
-const PAIR_FIELDS: [(&str, PairField); 3] = [
-    ("stage", PairField::Stage),
-    ("values_distance", PairField::ValuesDistance),
-    ("grievance", PairField::Grievance),
-];
+const PAIR_FIELDS: [(&str, PairField); 3] =
+    [("stage", PairField::Stage), ("grievance", PairField::Grievance), ("mode", PairField::Mode)];
 const GROUP_FIELDS: [(&str, GroupField); 7] = [
     ("strength", GroupField::Strength),
     ("capacity", GroupField::Capacity),
@@ -215,6 +223,7 @@ impl Field {
         match rest {
             ["capability"] => Ok(Field::Capability(i)),
             ["outside_option"] => Ok(Field::OutsideOption(i)),
+            ["mediation"] => Ok(Field::Mediation(i)),
             ["pragmatism"] if world.actors[i].factions.len() == 1 => {
                 Ok(Field::FactionPragmatism(world.actors[i].factions.start))
             }
@@ -233,7 +242,7 @@ impl Field {
             ["group", "targets", target] => Ok(Field::GroupTarget(group()?, actor(world, target)?)),
             ["group", field] => Ok(Field::Group(group()?, lookup(&GROUP_FIELDS, field, "group")?)),
             _ => Err(format!(
-                "unknown actor field `{}`; expected capability, outside_option, pragmatism, goals.<goal>, \
+                "unknown actor field `{}`; expected capability, outside_option, mediation, pragmatism, goals.<goal>, \
                  factions.<id>.<pragmatism|influence|target> or group.<field>",
                 rest.join(".")
             )),
@@ -258,12 +267,17 @@ impl Field {
         match self {
             Field::Param(k) => (PARAM_SPECS[k].min, PARAM_SPECS[k].max),
             Field::OutsideOption(_)
+            | Field::Mediation(_)
             | Field::FactionPragmatism(_)
             | Field::FactionInfluence(_)
             | Field::FactionTarget(_) => (0.0, 1.0),
-            Field::View(_, _, ViewField::Trust | ViewField::Hostility | ViewField::Reach) => (0.0, 1.0),
+            Field::View(
+                _,
+                _,
+                ViewField::Trust | ViewField::Hostility | ViewField::Reach | ViewField::Consent,
+            ) => (0.0, 1.0),
             Field::Pair(_, PairField::Stage) => (0.0, ladder.top() as f64),
-            Field::Pair(_, PairField::ValuesDistance) => (0.0, 1.0),
+            Field::Pair(_, PairField::Mode) => (0.0, 1.0),
             Field::Rung(_, RungField::Threshold) => (0.0, 1.0),
             Field::Rung(_, RungField::Norm) => (-1.0, 1.0),
             _ => (0.0, BIG),
@@ -276,6 +290,7 @@ impl Field {
             Field::Param(k) => w.params.get(k),
             Field::Capability(i) => w.capability[i],
             Field::OutsideOption(i) => w.outside_option[i],
+            Field::Mediation(i) => w.mediation[i],
             Field::Goal(i, g) => w.goals[i][g],
             Field::FactionPragmatism(f) => w.factions[f].pragmatism,
             Field::FactionInfluence(f) => w.factions[f].influence,
@@ -302,14 +317,17 @@ impl Field {
                     ViewField::Legitimacy => v.legitimacy,
                     ViewField::Issue => v.issue,
                     ViewField::Reach => v.reach,
+                    ViewField::AttackMemory => v.attack_memory,
+                    ViewField::ValuesDistance => v.values_distance,
+                    ViewField::Consent => f64::from(u8::from(v.consent)),
                 }
             }
             Field::Pair(p, f) => {
                 let p = &w.pairs[p];
                 match f {
                     PairField::Stage => p.stage as f64,
-                    PairField::ValuesDistance => p.values_distance,
                     PairField::Grievance => p.grievance,
+                    PairField::Mode => f64::from(u8::from(p.mode == PairMode::Simulated)),
                 }
             }
             Field::Rung(s, f) => {
@@ -336,6 +354,12 @@ impl Field {
         }
         .clamp(min, max);
         self.write(w, new);
+        // A set hostility is a new lasting level; an added one is a shock
+        // that fades back toward it (threat submodel).
+        if let (Field::View(i, j, ViewField::Hostility), Op::Set) = (self, op) {
+            let k = w.view_index(i, j);
+            w.views[k].hostility_base = new;
+        }
     }
 
     fn write(self, w: &mut World, x: f64) {
@@ -343,6 +367,7 @@ impl Field {
             Field::Param(k) => *w.params.slot_mut(k) = x,
             Field::Capability(i) => w.capability[i] = x,
             Field::OutsideOption(i) => w.outside_option[i] = x,
+            Field::Mediation(i) => w.mediation[i] = x,
             Field::Goal(i, g) => w.goals[i][g] = x,
             Field::FactionPragmatism(f) => w.factions[f].pragmatism = x,
             Field::FactionInfluence(f) => w.factions[f].influence = x,
@@ -370,10 +395,16 @@ impl Field {
                     ViewField::Legitimacy => &mut v.legitimacy,
                     ViewField::Issue => &mut v.issue,
                     ViewField::Reach => &mut v.reach,
+                    ViewField::AttackMemory => &mut v.attack_memory,
+                    ViewField::ValuesDistance => &mut v.values_distance,
+                    ViewField::Consent => {
+                        v.consent = x >= 0.5;
+                        return;
+                    }
                 } = x
             }
-            Field::Pair(p, f) => {
-                let p = &mut w.pairs[p];
+            Field::Pair(k, f) => {
+                let p = &mut w.pairs[k];
                 match f {
                     PairField::Stage => {
                         let stage = x.round() as u8;
@@ -383,8 +414,14 @@ impl Field {
                             p.months_above = 0.0;
                         }
                     }
-                    PairField::ValuesDistance => p.values_distance = x,
                     PairField::Grievance => p.grievance = x,
+                    PairField::Mode => {
+                        let mode = if x >= 0.5 { PairMode::Simulated } else { PairMode::Scripted };
+                        if mode != p.mode {
+                            p.mode = mode;
+                            w.mode_version = w.mode_version.wrapping_add(1);
+                        }
+                    }
                 }
             }
             Field::Rung(s, f) => {
@@ -397,6 +434,105 @@ impl Field {
                     RungField::Good(k) => &mut r.goods[k],
                 } = x
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tiny test world: states `north` (one faction) and `south`
+    /// (factions `doves`, `hawks`), armed group `raiders`, default ladder.
+    fn world() -> World {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny.toml");
+        crate::scenario::load(&path).expect("tiny.toml is valid").base.world
+    }
+
+    #[test]
+    fn every_kind_of_key_path_reads_and_sets_its_number() {
+        let mut w = world();
+        for (path, value) in [
+            ("params.trust.learn_up", 0.07),
+            ("actors.north.capability", 2.5),
+            ("actors.south.outside_option", 0.3),
+            ("actors.north.goals.values", 0.5),
+            ("actors.north.pragmatism", 0.9),
+            ("actors.south.factions.doves.pragmatism", 0.4),
+            ("actors.south.factions.hawks.influence", 0.2),
+            ("actors.south.factions.hawks.target", 0.6),
+            ("actors.raiders.group.strength", 0.3),
+            ("actors.raiders.group.targets.south", 2.0),
+            ("relations.north.south.trust", 0.45),
+            ("relations.south.north.issue", 0.8),
+            ("relations.north.south.values_distance", 0.25),
+            ("relations.north.south.stage", 4.0),
+            ("ladder.3.min_stay_months", 6.0),
+            ("ladder.3.goods_economy", 0.5),
+        ] {
+            let f = Field::resolve(&w, path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            f.check(value, &w.ladder).unwrap_or_else(|e| panic!("{path}: {e}"));
+            f.apply(&mut w, Op::Set, value);
+            assert_eq!(f.get(&w), value, "{path}");
+        }
+    }
+
+    #[test]
+    fn a_view_is_directed_and_a_pair_is_not() {
+        let w = world();
+        let ab = Field::resolve(&w, "relations.north.south.trust").unwrap();
+        let ba = Field::resolve(&w, "relations.south.north.trust").unwrap();
+        assert_ne!(ab, ba);
+        let stage_ab = Field::resolve(&w, "relations.north.south.stage").unwrap();
+        assert_eq!(stage_ab, Field::resolve(&w, "relations.south.north.stage").unwrap());
+    }
+
+    #[test]
+    fn adding_is_clamped_into_the_range() {
+        let mut w = world();
+        let trust = Field::resolve(&w, "relations.north.south.trust").unwrap();
+        trust.apply(&mut w, Op::Add, 5.0);
+        assert_eq!(trust.get(&w), 1.0);
+        trust.apply(&mut w, Op::Add, -7.0);
+        assert_eq!(trust.get(&w), 0.0);
+        assert!(trust.check(1.5, &w.ladder).unwrap_err().contains("within [0, 1]"));
+        assert!(trust.check(f64::NAN, &w.ladder).unwrap_err().contains("finite"));
+        let stage = Field::resolve(&w, "relations.north.south.stage").unwrap();
+        assert_eq!(stage.range(&w.ladder), (0.0, w.ladder.top() as f64));
+    }
+
+    #[test]
+    fn a_new_stage_restarts_the_months_spent_at_it() {
+        let mut w = world();
+        let stage = Field::resolve(&w, "relations.north.south.stage").unwrap();
+        let pair = w.pair_index(0, 1);
+        assert!(w.pairs[pair].months_at_stage > 0.0, "tiny.toml gives months at the stage");
+        let same = f64::from(w.pairs[pair].stage);
+        stage.apply(&mut w, Op::Set, same);
+        assert!(w.pairs[pair].months_at_stage > 0.0, "the same stage keeps its months");
+        stage.apply(&mut w, Op::Add, 1.0);
+        assert_eq!((w.pairs[pair].months_at_stage, w.pairs[pair].months_above), (0.0, 0.0));
+    }
+
+    #[test]
+    fn bad_key_paths_say_what_is_wrong() {
+        let w = world();
+        for (path, message) in [
+            ("params.trust.nothing", "unknown parameter `trust.nothing`"),
+            ("actors.nobody.capability", "no actor"),
+            ("actors.south.pragmatism", "several factions"),
+            ("actors.south.factions.owls.pragmatism", "has no faction `owls`"),
+            ("actors.north.group.strength", "not an armed group"),
+            ("actors.north.goals.glory", "unknown goal `glory`"),
+            ("actors.north.height", "unknown actor field `height`"),
+            ("relations.north.north.trust", "two different actors"),
+            ("relations.north.south.warmth", "unknown relation field `warmth`"),
+            ("ladder.99.norm", "not a rung"),
+            ("ladder.3.goods_gold", "unknown good `gold`"),
+            ("weather.today", "is not a key path"),
+        ] {
+            let e = Field::resolve(&w, path).unwrap_err();
+            assert!(e.contains(message), "{path}: {e}");
         }
     }
 }

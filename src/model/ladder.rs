@@ -1,10 +1,12 @@
 //! The relationship ladder: ordered rungs from armed conflict to partnership.
 //!
-//! Each rung carries the trust threshold needed to reach it, the action level
+//! Each rung carries the trust threshold needed to hold it, the action level
 //! it makes normal (its norm), the minimum stay before stepping up from it, the
-//! domestic values cost of stepping onto it, and the goods it delivers. The
-//! default reproduces the eight-rung ladder of the model brief; a scenario may
-//! rename or re-threshold it.
+//! domestic values cost of holding it, and the goods it adds to those of the
+//! rungs below. A side values a rung by the goods of every rung up to it, net
+//! of their values costs, so a relation can leap past a rung whose own goods
+//! are worth nothing to the sides. The default is the eight-rung ladder of the
+//! shared reference data; a scenario may rename or re-threshold it.
 
 /// Number of goods a rung can deliver, in [`GOODS`] order.
 pub const N_GOODS: usize = 5;
@@ -26,7 +28,7 @@ pub struct Rung {
     pub norm: f64,
     /// Months a dyad must stay at this rung before it may step up from it.
     pub min_stay_months: f64,
-    /// Multiplier of the values cost the gatekeeper pays to step onto this rung.
+    /// Multiplier of the values cost a side pays for holding this rung.
     pub values_cost: f64,
     /// Weight of each good (see [`GOODS`]) this rung delivers.
     pub goods: [f64; N_GOODS],
@@ -57,29 +59,31 @@ impl Ladder {
 }
 
 impl Default for Ladder {
-    /// The eight-rung ladder of the model brief. Thresholds flatten at the top
-    /// because trust learned from surprise plateaus near 0.4-0.6; the minimum
-    /// stays differ per rung because one value cannot give both Vietnam's
-    /// 17-month step from 4 to 5 and its 14-year step from 6 to 7.
+    /// The eight-rung ladder of the shared reference data. Thresholds rise
+    /// evenly from contact to partnership: a higher rung exposes a side to
+    /// more loss if the partner defects, so it needs a higher expected share
+    /// of cooperative acts. No rung has a minimum stay: how long a relation
+    /// rests on a rung comes from the sides' values and the hazard of a
+    /// decision, not from the rung.
     fn default() -> Self {
-        let rung = |name: &str, threshold, norm, min_stay_months, values_cost, goods| Rung {
+        let rung = |name: &str, threshold, norm, values_cost, goods| Rung {
             name: name.to_string(),
             threshold,
             norm,
-            min_stay_months,
+            min_stay_months: 0.0,
             values_cost,
             goods,
         };
         Ladder {
             rungs: vec![
-                rung("armed conflict", 0.0, -0.6, 6.0, 0.0, [0.0; N_GOODS]),
-                rung("hostile estrangement", 0.03, -0.4, 12.0, 0.1, [0.5, 0.2, 0.0, 0.1, 0.0]),
-                rung("limited contact", 0.08, -0.2, 18.0, 0.3, [0.5, 0.5, 0.2, 0.3, 0.0]),
-                rung("functional cooperation", 0.14, -0.1, 36.0, 0.5, [1.0, 1.0, 0.0, 0.0, 0.0]),
-                rung("economic engagement", 0.19, 0.1, 12.0, 0.8, [0.0, 0.2, 1.0, 0.2, 0.3]),
-                rung("diplomatic recognition", 0.25, 0.2, 48.0, 1.0, [0.3, 0.2, 0.3, 1.0, 0.5]),
-                rung("trade normalization", 0.30, 0.3, 96.0, 1.0, [0.0, 0.0, 1.0, 0.3, 0.5]),
-                rung("strategic partnership", 0.34, 0.4, 0.0, 1.2, [1.0, 0.0, 0.3, 0.3, 1.0]),
+                rung("armed conflict", 0.0, -0.6, 0.0, [0.0; N_GOODS]),
+                rung("hostile estrangement", 0.0, -0.4, 0.1, [0.5, 0.2, 0.0, 0.1, 0.0]),
+                rung("limited contact", 0.05, -0.2, 0.3, [0.5, 0.5, 0.2, 0.3, 0.0]),
+                rung("functional cooperation", 0.15, -0.1, 0.5, [1.0, 1.0, 0.0, 0.0, 0.0]),
+                rung("economic engagement", 0.25, 0.1, 0.8, [0.0, 0.2, 1.0, 0.2, 0.3]),
+                rung("diplomatic recognition", 0.35, 0.2, 1.0, [0.3, 0.2, 0.3, 1.0, 0.5]),
+                rung("trade normalization", 0.45, 0.3, 1.0, [0.0, 0.0, 1.0, 0.3, 0.5]),
+                rung("strategic partnership", 0.55, 0.4, 1.2, [1.0, 0.0, 0.3, 0.3, 1.0]),
             ],
         }
     }

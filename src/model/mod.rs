@@ -9,11 +9,13 @@
 pub mod field;
 pub mod ladder;
 pub mod params;
+pub mod prior;
 pub mod world;
 
 pub use field::{Field, Op};
 pub use ladder::{Ladder, Rung, MAX_RUNGS};
 pub use params::{Params, PARAM_SPECS};
+pub use prior::{resolve_prior, resolve_values, Prior};
 pub use world::{ActorInfo, ActorKind, Faction, Group, Pair, PairMode, View, World};
 
 use crate::calendar::YearMonth;
@@ -55,6 +57,73 @@ pub struct Event {
     pub quiet: bool,
 }
 
+/// How a condition compares a field's value with its threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    /// `>=`
+    Ge,
+    /// `>`
+    Gt,
+    /// `<=`
+    Le,
+    /// `<`
+    Lt,
+    /// `==`
+    Eq,
+}
+
+impl Cmp {
+    /// The operator as written in a scenario.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cmp::Ge => ">=",
+            Cmp::Gt => ">",
+            Cmp::Le => "<=",
+            Cmp::Lt => "<",
+            Cmp::Eq => "==",
+        }
+    }
+}
+
+/// A test on the state of the world: `field cmp value`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Condition {
+    /// What is tested.
+    pub field: Field,
+    /// How.
+    pub cmp: Cmp,
+    /// Against what.
+    pub value: f64,
+}
+
+impl Condition {
+    /// Whether the condition holds in `world`.
+    pub fn holds(&self, world: &World) -> bool {
+        let x = self.field.get(world);
+        match self.cmp {
+            Cmp::Ge => x >= self.value,
+            Cmp::Gt => x > self.value,
+            Cmp::Le => x <= self.value,
+            Cmp::Lt => x < self.value,
+            Cmp::Eq => x == self.value,
+        }
+    }
+}
+
+/// An event that waits for a state of the world: it fires once, in the first
+/// month of its window at whose start the condition holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conditional {
+    /// First month index it may fire in.
+    pub from: u32,
+    /// Last month index it may fire in (inclusive).
+    pub until: u32,
+    /// What must hold.
+    pub when: Condition,
+    /// What happens then (its `month` is `from`).
+    pub event: Event,
+}
+
 /// A stochastic process: fires each month of its window with a probability.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Process {
@@ -86,6 +155,8 @@ pub struct Election {
 pub struct Schedule {
     /// Dated events, sorted by month (stable: file order within a month).
     pub events: Vec<Event>,
+    /// Events that wait for a condition, in file order.
+    pub conditional: Vec<Conditional>,
     /// Stochastic processes.
     pub processes: Vec<Process>,
     /// Elections.
@@ -124,5 +195,78 @@ impl Setup {
     /// Calendar month of month index `t`.
     pub fn month(&self, t: u32) -> YearMonth {
         self.start.plus(t as i32)
+    }
+
+    /// The tracked dyad labelled `a-b`, given in either order (see [`same_dyad`]).
+    pub fn tracked_index(&self, label: &str) -> Option<usize> {
+        self.tracked.iter().position(|t| same_dyad(&t.label, label))
+    }
+}
+
+/// Whether the dyad label `label` (`a-b`) is the dyad `wanted`, given in
+/// either order: every command that takes a dyad, from a scenario or from a
+/// results folder, matches it here, so `us-taliban` and `taliban-us` name
+/// the same one everywhere. Actor ids hold no `-`, so a label splits one
+/// way only.
+pub fn same_dyad(label: &str, wanted: &str) -> bool {
+    label == wanted || wanted.split_once('-').is_some_and(|(a, b)| label.split_once('-') == Some((b, a)))
+}
+
+/// Normalises faction shares and records where each armed group's parent
+/// started: what every world needs after its numbers were set, whether by a
+/// scenario file, a variant, a design point or a calibration proposal.
+pub fn finish(world: &mut World) {
+    world.normalize_factions();
+    for g in 0..world.groups.len() {
+        if let Some(parent) = world.groups[g].parent {
+            world.groups[g].parent_pragmatism_start = world.pragmatism(parent);
+        }
+    }
+}
+
+/// A setup with extra `key path = value` overrides applied to its initial world.
+pub fn with_overrides(setup: &Setup, overrides: &[(Field, f64)]) -> Setup {
+    let mut out = setup.clone();
+    for &(field, value) in overrides {
+        field.apply(&mut out.world, Op::Set, value);
+    }
+    finish(&mut out.world);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::testworld::two_states;
+
+    fn setup() -> Setup {
+        Setup {
+            world: two_states(),
+            schedule: Schedule::default(),
+            start: YearMonth::parse("2000-01").unwrap(),
+            horizon: 12,
+            tracked: vec![Tracked { a: 0, b: 1, pair: 0, label: "s0-s1".into() }],
+        }
+    }
+
+    #[test]
+    fn a_tracked_dyad_is_found_in_either_order() {
+        let s = setup();
+        assert_eq!(s.tracked_index("s0-s1"), Some(0));
+        assert_eq!(s.tracked_index("s1-s0"), Some(0));
+        assert_eq!(s.tracked_index("s0-s2"), None);
+        assert_eq!(s.tracked_index("s0"), None);
+        assert!(same_dyad("us-taliban", "taliban-us") && same_dyad("us-taliban", "us-taliban"));
+        assert!(!same_dyad("us-taliban", "us-isis_k") && !same_dyad("us-taliban", "taliban"));
+    }
+
+    #[test]
+    fn overrides_set_values_on_a_copy_and_finish_it() {
+        let base = setup();
+        let field = Field::resolve(&base.world, "actors.s0.capability").unwrap();
+        let out = with_overrides(&base, &[(field, 0.25)]);
+        assert_eq!(field.get(&out.world), 0.25);
+        assert_eq!(field.get(&base.world), 1.0);
+        assert_eq!(with_overrides(&base, &[]), base);
     }
 }

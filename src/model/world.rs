@@ -56,6 +56,18 @@ pub struct ActorInfo {
     pub kind: ActorKind,
     /// Index range of this actor's factions in [`World::factions`].
     pub factions: std::ops::Range<usize>,
+    /// First month index at which the actor exists (0: from the start).
+    pub from: u32,
+    /// Last month index at which the actor exists (`u32::MAX`: to the end).
+    pub until: u32,
+}
+
+impl ActorInfo {
+    /// Whether the actor exists in month `t`.
+    #[inline]
+    pub fn exists_at(&self, t: u32) -> bool {
+        self.from <= t && t <= self.until
+    }
 }
 
 /// A sub-agent of an actor with its own pragmatism and a moving influence.
@@ -69,15 +81,24 @@ pub struct Faction {
     pub influence: f64,
     /// Share the influence relaxes toward; events move it.
     pub target: f64,
+    /// The faction's own goal weights, if it has them; otherwise the actor's.
+    pub goals: Option<[f64; N_GOALS]>,
 }
 
 /// How actor `i` sees actor `j` (ordered pair), and what `i` did to `j`.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct View {
-    /// i's trust in j (0..1).
+    /// i's trust in j (0..1): the expected share of cooperative acts among j's
+    /// informative acts toward i (see the trust submodel).
     pub trust: f64,
+    /// Evidence mass behind `trust`, in months of full-weight acts; it decays
+    /// toward a floor, so recent acts weigh more than old ones.
+    pub evidence: f64,
     /// Baseline hostility i perceives from j (0..1), set by the scenario and events.
     pub hostility: f64,
+    /// The lasting level `hostility` fades back to in a simulated pair: the
+    /// scenario's, or the last one an event set.
+    pub hostility_base: f64,
     /// Moving average of hostility i received from j.
     pub hostility_received: f64,
     /// Decaying memory of attacks i suffered from j (sum of severities).
@@ -92,8 +113,13 @@ pub struct View {
     pub legitimacy: f64,
     /// Value to i of a shared issue with j (POW/MIA, hostages, counter-terrorism).
     pub issue: f64,
+    /// Lasting values distance i sees in j (0..1): what makes engaging j
+    /// costly at i's home because of what j is or does.
+    pub values_distance: f64,
     /// i's counter-terrorism reach against j when j is an armed group (0..1).
     pub reach: f64,
+    /// Whether i's consent is needed for the pair {i, j} to step up.
+    pub consent: bool,
     /// Action level (-1..1) i took toward j this month.
     pub action: f64,
     /// Index of the action i took toward j this month (into the repertoire).
@@ -122,16 +148,14 @@ pub struct Pair {
     pub stage: u8,
     /// Months spent at the current rung.
     pub months_at_stage: f64,
-    /// Consecutive months trust both ways has held above the next rung's threshold.
+    /// Consecutive months some higher rung has been acceptable to every side whose consent is needed.
     pub months_above: f64,
-    /// Lasting values distance (0..1): what makes engagement costly at home.
-    pub values_distance: f64,
     /// War grievance added to the values distance; decays by half-life.
     pub grievance: f64,
     /// Monthly decay factor of the grievance.
     pub grievance_decay: f64,
-    /// Actor whose consent gates a step up (the stronger side by default).
-    pub gatekeeper: Option<usize>,
+    /// Whether the two fought (an attack either way) last month.
+    pub fought_last_month: bool,
 }
 
 /// An armed group's strength and attack process.
@@ -157,6 +181,9 @@ pub struct Group {
     pub parent: Option<usize>,
     /// Pragmatism of the parent when the run started.
     pub parent_pragmatism_start: f64,
+    /// Actor from whose territory the group operates, if any: its victims
+    /// blame the host by its perceived complicity.
+    pub host: Option<usize>,
     /// Target weight per actor (length n); zero for non-targets.
     pub targets: Vec<f64>,
 }
@@ -170,8 +197,17 @@ pub struct World {
     pub capability: Vec<f64>,
     /// Outside option per actor (0..1): a patron's aid that lowers the value of economic gains.
     pub outside_option: Vec<f64>,
-    /// Goal weights per actor, in [`GOAL_NAMES`] order.
+    /// Goal weights per actor, in [`GOAL_NAMES`] order (factions with goals of
+    /// their own override them in proportion to their influence).
     pub goals: Vec<[f64; N_GOALS]>,
+    /// Mediation capacity per actor (0..1): how far it can guarantee a deal
+    /// between two parties that both trust it.
+    pub mediation: Vec<f64>,
+    /// Whether each actor exists this month (see [`ActorInfo::exists_at`]).
+    pub present: Vec<bool>,
+    /// Counts changes of a pair's mode during a run, so the engine knows when
+    /// to list again who chooses toward whom.
+    pub mode_version: u32,
     /// All factions; each actor owns a contiguous range.
     pub factions: Vec<Faction>,
     /// Ordered-pair views, `i * n + j`.
@@ -214,6 +250,24 @@ impl World {
         self.factions[self.actors[i].factions.clone()].iter().map(|f| f.influence * f.pragmatism).sum()
     }
 
+    /// Goal weights actor `i` decides by: the influence-weighted mean of its
+    /// factions' goals, a faction without goals of its own counting the actor's.
+    pub fn effective_goals(&self, i: usize) -> [f64; N_GOALS] {
+        let own = &self.goals[i];
+        let factions = &self.factions[self.actors[i].factions.clone()];
+        if factions.iter().all(|f| f.goals.is_none()) {
+            return *own;
+        }
+        let mut g = [0.0; N_GOALS];
+        for f in factions {
+            let w = f.goals.as_ref().unwrap_or(own);
+            for (x, y) in g.iter_mut().zip(w) {
+                *x += f.influence * y;
+            }
+        }
+        g
+    }
+
     /// Whether actor `i` is an armed group.
     #[inline]
     pub fn is_group(&self, i: usize) -> bool {
@@ -249,6 +303,9 @@ impl World {
         self.capability.clone_from(&template.capability);
         self.outside_option.clone_from(&template.outside_option);
         self.goals.clone_from(&template.goals);
+        self.mediation.clone_from(&template.mediation);
+        self.present.clone_from(&template.present);
+        self.mode_version = template.mode_version;
         self.factions.clone_from(&template.factions);
         self.views.clone_from(&template.views);
         self.pairs.clone_from(&template.pairs);

@@ -17,7 +17,8 @@ use crate::engine::{Happening, TickRecord};
 use crate::model::Setup;
 
 /// How much of the monthly paths to write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Timeseries {
     /// No timeseries.csv.
     #[default]
@@ -108,7 +109,7 @@ pub enum RowFile {
 /// How far a batch got: enough to resume it byte for byte.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
-    /// Identifies the batch (see `cli::run`); a resume must match it.
+    /// Identifies the batch (see `job::batch`); a resume must match it.
     pub fingerprint: String,
     /// Job in progress and its first replicate not yet written.
     pub next: (usize, u64),
@@ -460,6 +461,13 @@ impl<'a> BatchWriter<'a> {
                     Happening::Event(i) => {
                         f.text("event").text(&schedule.events[i].name).empty().empty().empty().empty()
                     }
+                    Happening::Conditional(i) => f
+                        .text("event")
+                        .text(&schedule.conditional[i].event.name)
+                        .empty()
+                        .empty()
+                        .empty()
+                        .empty(),
                     Happening::Process(i) => {
                         f.text("process").text(&schedule.processes[i].name).empty().empty().empty().empty()
                     }
@@ -595,4 +603,139 @@ fn write_full_series_row(
     f.text(&job.setup.tracked[r.dyad as usize].label).int(r.month).text(&dates[r.month as usize]);
     f.int(r.stage).num(r.trust_ab as f64).num(r.trust_ba as f64).num(r.net_cooperation as f64);
     f.end_row()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::{execute, Capture, Job, Pool};
+
+    /// The tiny scenario's baseline and its first `n` runs.
+    fn tiny_runs(n: u64) -> (Setup, Vec<RunResult>) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny.toml");
+        let setup = crate::scenario::load(&path).expect("tiny.toml is valid").base;
+        let job = Job {
+            scenario: "tiny",
+            variant: "baseline",
+            setup: &setup,
+            point: 0,
+            replications: n,
+            seed: 42,
+            first_replicate: 0,
+        };
+        let mut runs = Vec::new();
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let pool = Pool::new(1).unwrap();
+        execute(&[job], &pool, Capture { series: true, fired: true }, &stop, |_, chunk| {
+            runs.extend(chunk.iter().map(|r| RunResult {
+                replicate: r.replicate,
+                seed: r.seed,
+                outcome: r.outcome.clone(),
+                series: r.series.clone(),
+                fired: r.fired.clone(),
+            }));
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .unwrap();
+        (setup, runs)
+    }
+
+    fn info(setup: &Setup) -> JobInfo<'_> {
+        JobInfo { scenario: "tiny", variant: "baseline", setup, report_years: &[1, 2], params: Vec::new() }
+    }
+
+    fn read(dir: &Path, name: &str) -> String {
+        std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    #[test]
+    fn headers_follow_the_layout_and_the_role() {
+        let layout =
+            Layout { param_keys: vec!["params.trust.decay".into()], rungs: 3, report_years: vec![5] };
+        let files = |mode, events, role| -> Vec<&str> {
+            headers(&layout, mode, events, role).into_iter().map(|(n, _)| n).collect()
+        };
+        assert_eq!(files(Timeseries::None, false, Role::Whole), ["runs.csv", "groups.csv", "summary.csv"]);
+        assert_eq!(files(Timeseries::Summary, true, Role::Shard), ["runs.csv", "groups.csv", "events.csv"]);
+        assert_eq!(files(Timeseries::Full, false, Role::Shard), ["runs.csv", "groups.csv", "timeseries.csv"]);
+        let all = headers(&layout, Timeseries::None, false, Role::Whole);
+        let runs = &all[0].1;
+        assert_eq!(runs.last().map(String::as_str), Some("params.trust.decay"));
+        assert!(runs.contains(&"stage_2_date".to_string()) && !runs.contains(&"stage_3_month".to_string()));
+        assert!(all[2].1.contains(&"stage_1_p_by_5y".to_string()));
+    }
+
+    #[test]
+    fn a_batch_written_in_one_go_or_resumed_from_a_checkpoint_has_the_same_bytes() {
+        let (setup, runs) = tiny_runs(6);
+        let layout = || Layout::of(&[info(&setup)], Vec::new());
+        let create = |dir: &Path| {
+            BatchWriter::create(dir, vec![info(&setup)], layout(), Timeseries::Summary, true, Role::Whole)
+                .unwrap()
+        };
+        let whole = tempfile::tempdir().unwrap();
+        let mut w = create(whole.path());
+        w.consume(0, &runs).unwrap();
+        let (summaries, paths) = w.finish().unwrap();
+        assert_eq!(summaries[0].dyads[0].runs, 6);
+        assert_eq!(paths.len(), 5);
+        assert_eq!(read(whole.path(), "runs.csv").lines().count(), 7);
+
+        let part = tempfile::tempdir().unwrap();
+        let mut w = create(part.path());
+        w.consume(0, &runs[..4]).unwrap();
+        w.checkpoint("fp", 4).unwrap();
+        // Rows written after the checkpoint are cut off on resume.
+        w.consume(0, &runs[4..5]).unwrap();
+        w.suspend();
+        assert!(
+            !part.path().join("runs.csv").exists(),
+            "an interrupted batch shows no file that looks whole"
+        );
+        let cp: Checkpoint = crate::output::read_json(&part.path().join(CHECKPOINT)).unwrap();
+        assert_eq!((cp.fingerprint.as_str(), cp.next, cp.runs_done), ("fp", (0, 4), 4));
+        let mut w = BatchWriter::resume(
+            part.path(),
+            vec![info(&setup)],
+            layout(),
+            Timeseries::Summary,
+            true,
+            Role::Whole,
+            cp,
+        )
+        .unwrap();
+        assert_eq!(w.next(), (0, 4));
+        w.consume(0, &runs[4..]).unwrap();
+        w.finish().unwrap();
+        for f in ["runs.csv", "groups.csv", "summary.csv", "timeseries.csv", "events.csv"] {
+            assert_eq!(read(whole.path(), f), read(part.path(), f), "{f}");
+        }
+        assert!(!part.path().join(CHECKPOINT).exists(), "a finished batch keeps no checkpoint");
+    }
+
+    #[test]
+    fn a_shard_writes_its_rows_and_the_summaries_a_merge_adds_up() {
+        let (setup, runs) = tiny_runs(3);
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::of(&[info(&setup)], Vec::new());
+        let mut w = BatchWriter::create(
+            dir.path(),
+            vec![info(&setup)],
+            layout,
+            Timeseries::Summary,
+            false,
+            Role::Shard,
+        )
+        .unwrap();
+        w.consume(0, &runs).unwrap();
+        let (_, paths) = w.finish().unwrap();
+        let names: Vec<String> =
+            paths.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert!(
+            names.contains(&SHARD_STATE.to_string()) && !names.contains(&"summary.csv".to_string()),
+            "{names:?}"
+        );
+        let state: Vec<JobSummary> = crate::output::read_json(&dir.path().join(SHARD_STATE)).unwrap();
+        assert_eq!(state[0].dyads[0].runs, 3);
+    }
 }

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{decimal_string, AtomicFile, CsvFile, OutputError};
-use crate::calibrate::{exact, weighted_quantile, Particle, State};
-use crate::scenario::Prior;
+use crate::calibrate::{exact, Particle, State};
+use crate::model::Prior;
+use crate::stats::quantile::nearest_rank_weighted;
 
 /// Name of the state file of an unfinished calibration (or a merged round).
 pub const STATE_FILE: &str = "calibration-state.json";
@@ -16,7 +17,7 @@ pub const STATE_FILE: &str = "calibration-state.json";
 pub const SHARD_FILE: &str = "calibration-shard.json";
 
 /// `calibration-state.json`: the state after the last complete round, and
-/// the calibration it belongs to (see `cli::calibrate`); a resume, a
+/// the calibration it belongs to (see `job::calibration`); a resume, a
 /// `--population` and a merge must match it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StateFile {
@@ -66,7 +67,7 @@ pub fn summarise(priors: &[Prior], particles: &[Particle]) -> Vec<ParamSummary> 
             let values: Vec<f64> = particles.iter().map(|p| p.values[k]).collect();
             let mean =
                 values.iter().zip(&weights).map(|(v, w)| v * w).sum::<f64>() / weights.iter().sum::<f64>();
-            let q = |x| weighted_quantile(&values, &weights, x).unwrap_or(f64::NAN);
+            let q = |x| nearest_rank_weighted(&values, &weights, x).unwrap_or(f64::NAN);
             ParamSummary {
                 key: prior.key.clone(),
                 mean,
@@ -140,6 +141,34 @@ pub fn write_best_fit(
     text.push_str("[variants.set]\n");
     for s in summary {
         text.push_str(&format!("\"{}\" = {}\n", s.key, toml_float(s.quantiles[1])));
+    }
+    let mut file = AtomicFile::create(dest)?;
+    file.write_all(text.as_bytes()).map_err(|e| OutputError::new(dest, e))?;
+    file.commit()
+}
+
+/// Writes the fitted values of a joint calibration (key paths `params.*`) as
+/// `[params.<section>]` tables, with `note` as a comment: ready to paste into
+/// a scenario, and the numbers the shipped defaults are set from.
+pub fn write_params_table(
+    dest: &Path,
+    keys: &[String],
+    values: &[f64],
+    note: &str,
+) -> Result<(), OutputError> {
+    let mut text = String::new();
+    for line in note.lines() {
+        text.push_str(&format!("# {line}\n"));
+    }
+    let mut section = "";
+    for (full, value) in keys.iter().zip(values) {
+        let key = full.strip_prefix("params.").unwrap_or(full);
+        let (sec, name) = key.split_once('.').unwrap_or(("", key));
+        if sec != section {
+            text.push_str(&format!("\n[params.{sec}]\n"));
+            section = sec;
+        }
+        text.push_str(&format!("{name} = {}\n", toml_float(*value)));
     }
     let mut file = AtomicFile::create(dest)?;
     file.write_all(text.as_bytes()).map_err(|e| OutputError::new(dest, e))?;

@@ -9,12 +9,12 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{AtomicFile, OutputError};
 
 /// A scenario file that fed the batch.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioEntry {
     /// Path as given.
     pub path: String,
@@ -30,9 +30,22 @@ pub struct ScenarioEntry {
     pub replications: u64,
 }
 
-/// The manifest of an output folder.
-#[derive(Debug, Clone, Serialize)]
-pub struct Manifest {
+/// When a command started and finished, and the wall time between.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// Start time.
+    pub started: SystemTime,
+    /// End time.
+    pub finished: SystemTime,
+    /// Wall time in seconds (from a monotonic clock).
+    pub elapsed_seconds: f64,
+}
+
+/// The manifest of an output folder; `D` is what the command records
+/// besides (its options, where it stopped, what it found), a typed struct
+/// per command so that what is written is also what is read back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest<D> {
     /// `detente`.
     pub tool: String,
     /// Crate version.
@@ -57,33 +70,35 @@ pub struct Manifest {
     pub runs_per_second: f64,
     /// Output files written (names within the folder).
     pub files: Vec<String>,
-    /// Anything else the subcommand records (options, diagnostics).
-    pub details: serde_json::Value,
+    /// What the subcommand records besides.
+    pub details: D,
 }
 
-impl Manifest {
-    /// The manifest of a `command` that started at `started`, ran `runs`
-    /// simulations in `elapsed_seconds` and wrote `files`.
+impl<D: Serialize> Manifest<D> {
+    /// The manifest of a `command` (typed as `command_line`) that ran `runs`
+    /// simulations in `timing` and wrote `files`. The caller reads the clock
+    /// and the command line; this module only formats what it is given.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         command: &str,
+        command_line: Vec<String>,
         scenarios: Vec<ScenarioEntry>,
         threads: usize,
-        started: SystemTime,
-        elapsed_seconds: f64,
+        timing: Timing,
         runs: u64,
         files: &[std::path::PathBuf],
-        details: serde_json::Value,
-    ) -> Manifest {
+        details: D,
+    ) -> Manifest<D> {
+        let elapsed_seconds = timing.elapsed_seconds;
         Manifest {
             tool: "detente".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             command: command.into(),
-            command_line: std::env::args().collect(),
+            command_line,
             scenarios,
             threads,
-            started_utc: rfc3339(started),
-            finished_utc: rfc3339(SystemTime::now()),
+            started_utc: rfc3339(timing.started),
+            finished_utc: rfc3339(timing.finished),
             elapsed_seconds,
             runs,
             runs_per_second: runs as f64 / elapsed_seconds.max(1e-9),
@@ -105,6 +120,12 @@ impl Manifest {
         file.write_all(b"\n").map_err(|e| OutputError::new(&path, e))?;
         file.commit()
     }
+}
+
+/// Reads `dir/manifest.json` with the details a command wrote; details of
+/// another shape are an error.
+pub fn read_manifest<D: serde::de::DeserializeOwned>(dir: &Path) -> Result<Manifest<D>, OutputError> {
+    super::read_json(&dir.join("manifest.json"))
 }
 
 /// SHA-256 of a file's bytes in lowercase hex, or empty if it cannot be read.

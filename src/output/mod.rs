@@ -10,7 +10,9 @@ pub mod batch;
 pub mod calibration;
 pub mod compare;
 pub mod explore;
+pub mod hindcast;
 pub mod manifest;
+pub mod rows;
 
 use std::fmt::Write as _;
 use std::fs::{self, File};
@@ -355,6 +357,16 @@ pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), Outp
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, OutputError> {
     let text = fs::read_to_string(path).map_err(|e| OutputError::new(path, e))?;
     serde_json::from_str(&text).map_err(|e| OutputError::new(path, io::Error::other(e)))
+}
+
+/// A SHA-256 fingerprint of `value` as JSON, lowercase hex: what identifies
+/// a job (tool version, scenario hashes, every option that changes the
+/// results), so a checkpoint, a shard or a state file is only ever continued
+/// or merged by the job that wrote it.
+pub fn fingerprint(value: &impl serde::Serialize) -> String {
+    // Serialising plain data structs to a string cannot fail.
+    let text = serde_json::to_string(value).unwrap_or_default();
+    manifest::sha256_hex(text.as_bytes())
 }
 
 /// `x` as a plain decimal string.

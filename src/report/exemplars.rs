@@ -14,6 +14,7 @@ use std::path::Path;
 
 use super::table::{cell, Table};
 use super::{escape, rung_name, ReportError};
+use crate::model::same_dyad;
 use crate::output::CsvFile;
 
 /// The percentiles exemplars are drawn at.
@@ -59,7 +60,7 @@ pub fn pick_dyads(runs: &Table, wanted: Option<&str>) -> Result<Vec<DyadChoice>,
             continue;
         }
         let pick = match wanted {
-            Some(w) => all.iter().find(|d| d.scenario == c.scenario && d.dyad == w),
+            Some(w) => all.iter().find(|d| d.scenario == c.scenario && same_dyad(&d.dyad, w)),
             None => Some(c),
         };
         out.extend(pick.cloned());

@@ -15,12 +15,11 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-pub use build::{finish, resolve_prior};
-pub use build::{resolve_values, SWEEP_DESIGNS};
+pub use build::SWEEP_DESIGNS;
 pub use diagnostic::{Diagnostic, Diagnostics, KeyPath};
 use source::Source;
 
-use crate::model::{Field, Op, Setup};
+use crate::model::{Field, Prior, Setup};
 
 /// A validated scenario file.
 #[derive(Debug, Clone)]
@@ -29,8 +28,9 @@ pub struct Scenario {
     pub name: String,
     /// `[scenario].description`.
     pub description: String,
-    /// Default replications per variant.
-    pub replications: u64,
+    /// `[run] replications` as written; `job::defaults` fills it in for
+    /// every command that runs the file.
+    pub replications: Option<u64>,
     /// Default master seed.
     pub seed: u64,
     /// Years after the start at which stage probabilities are reported.
@@ -60,19 +60,6 @@ pub struct Variant {
     pub overrides: Vec<(String, f64)>,
     /// The compiled setup.
     pub setup: Setup,
-}
-
-/// A uniform prior on one key path.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Prior {
-    /// Key path.
-    pub key: String,
-    /// Resolved field.
-    pub field: Field,
-    /// Lower bound.
-    pub low: f64,
-    /// Upper bound.
-    pub high: f64,
 }
 
 /// `[calibration]` as validated; every setting optional so the command line can fill in.
@@ -199,16 +186,6 @@ impl Scenario {
     pub fn variant(&self, name: &str) -> Option<&Variant> {
         self.variants.iter().find(|v| v.name == name)
     }
-}
-
-/// A setup with extra `key path = value` overrides applied to its initial world.
-pub fn with_overrides(setup: &Setup, overrides: &[(Field, f64)]) -> Setup {
-    let mut out = setup.clone();
-    for &(field, value) in overrides {
-        field.apply(&mut out.world, Op::Set, value);
-    }
-    finish(&mut out.world);
-    out
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -167,6 +167,12 @@ pub struct RawActor {
     pub outside_option: Option<f64>,
     /// Pragmatism of an actor without factions.
     pub pragmatism: Option<f64>,
+    /// First month the actor exists, `YYYY-MM` (default: the start).
+    pub from: Option<String>,
+    /// Last month the actor exists, `YYYY-MM` (default: the end).
+    pub until: Option<String>,
+    /// Mediation capacity (0..1): how far it can guarantee a deal between two parties that trust it.
+    pub mediation: Option<f64>,
     /// Goal weights.
     #[serde(default)]
     pub goals: RawGoals,
@@ -205,6 +211,8 @@ pub struct RawFaction {
     pub influence: Option<f64>,
     /// Target share (defaults to the initial influence).
     pub target: Option<f64>,
+    /// The faction's own goal weights, if they differ from the actor's.
+    pub goals: Option<RawGoals>,
 }
 
 /// `[actors.group]`.
@@ -227,6 +235,8 @@ pub struct RawGroup {
     pub attack_severity: Option<f64>,
     /// Parent movement (actor id) that loses hardliners to the group.
     pub parent: Option<String>,
+    /// Actor from whose territory the group operates (blamed for its attacks).
+    pub host: Option<String>,
     /// Target weights by actor id.
     #[serde(default)]
     pub targets: BTreeMap<String, f64>,
@@ -244,14 +254,16 @@ pub struct RawRelation {
     pub stage: Option<i64>,
     /// Months already spent at the initial stage.
     pub months_at_stage: Option<f64>,
-    /// Lasting values distance (0..1).
+    /// Lasting values distance (0..1), both sides' unless a view gives its own.
     pub values_distance: Option<f64>,
     /// War grievance added to the values distance.
     pub grievance: Option<f64>,
     /// Half-life of the grievance in years.
     pub grievance_half_life_years: Option<f64>,
-    /// Actor whose consent gates a step up (default: the stronger).
+    /// The only actor whose consent a step up needs (kept for older files; see `consent`).
     pub gatekeeper: Option<String>,
+    /// Actors whose consent a step up needs (default: both).
+    pub consent: Option<Vec<String>>,
     /// How each side sees the other, keyed by actor id.
     #[serde(default)]
     pub views: BTreeMap<String, RawView>,
@@ -273,6 +285,10 @@ pub struct RawView {
     pub issue: Option<f64>,
     /// Counter-terrorism reach against an armed group (0..1).
     pub reach: Option<f64>,
+    /// Memory of attacks suffered from the other at the start.
+    pub attack_memory: Option<f64>,
+    /// Values distance this side sees in the other (default: the relation's).
+    pub values_distance: Option<f64>,
 }
 
 /// `[[ladder]]`: one rung of a replacement ladder.
@@ -314,8 +330,14 @@ pub struct RawGoods {
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawEvent {
-    /// Month it fires, `YYYY-MM` (or `YYYY-MM-DD`, truncated to the month).
+    /// Month it fires, `YYYY-MM` (or `YYYY-MM-DD`, truncated to the month);
+    /// with `when`, the first month it may fire.
     pub date: Option<String>,
+    /// A condition, `<key path> <op> <number>`: the event fires once, in the
+    /// first month (from `date`, until `until`) at whose start it holds.
+    pub when: Option<String>,
+    /// With `when`: the last month it may fire.
+    pub until: Option<String>,
     /// Name shown in event logs.
     pub name: Option<String>,
     /// Where the fact comes from.

@@ -1,6 +1,22 @@
 //! Descriptive statistics for Monte Carlo replicates: sample quantiles, mean,
 //! standard deviation and normal-approximation confidence intervals, plus the
 //! percentile interval the bootstrap routines in `sensitivity` report.
+//!
+//! Every quantile of the tool is computed here, by one of two definitions
+//! (Hyndman & Fan 1996), each where the other would be wrong:
+//!
+//! * **Definition 7**, linear interpolation between order statistics
+//!   ([`quantile_sorted`], and [`percentile_ci95`] on it): for continuous
+//!   values (timing errors in `compare`, median errors in `calibrate`,
+//!   bootstrap intervals). It is the default of R and NumPy, so analysts
+//!   reproduce the numbers.
+//! * **Definition 1**, the inverse of the empirical distribution function or
+//!   "nearest rank" ([`nearest_rank_counts`] on histograms,
+//!   [`nearest_rank_weighted`] on weighted particles): the answer is always
+//!   a value some run took. Months to a stage and monthly bands are whole
+//!   months that must come out of integer histograms merged across shards,
+//!   and a posterior quantile must be a particle's value with the particles'
+//!   weights; interpolating would invent months no run had.
 
 /// Two-sided 95 % standard-normal critical value used by [`mean_ci95`].
 pub const Z95: f64 = 1.96;
@@ -25,6 +41,51 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
         Some(&above) if frac > 0.0 => Some(below + frac * (above - below)),
         _ => Some(below),
     }
+}
+
+/// Nearest-rank quantile (definition 1) of a histogram: the smallest bin
+/// whose cumulative count reaches `q` times the total (at least the first
+/// observation). `None` for an empty histogram.
+///
+/// The rank is `ceil(q * total)` in floating point, so where `q * total`
+/// rounds just above a whole number (0.1 * 30 = 3.0000000000000004) the
+/// rank is one higher than exact arithmetic gives; `summary.csv` and the
+/// bands in `timeseries.csv` have always been computed this way.
+pub fn nearest_rank_counts(counts: &[u32], q: f64) -> Option<usize> {
+    let total: u64 = counts.iter().map(|&c| c as u64).sum();
+    if total == 0 {
+        return None;
+    }
+    let rank = ((q * total as f64).ceil() as u64).clamp(1, total);
+    let mut cumulative = 0u64;
+    for (bin, &c) in counts.iter().enumerate() {
+        cumulative += c as u64;
+        if cumulative >= rank {
+            return Some(bin);
+        }
+    }
+    None
+}
+
+/// Nearest-rank quantile (definition 1) of `values` with `weights`: the
+/// smallest value whose cumulative weight reaches `q` of the total, less
+/// 1e-12 so that float sums of the weights do not skip a value. `None` when
+/// the weights sum to nothing.
+pub fn nearest_rank_weighted(values: &[f64], weights: &[f64], q: f64) -> Option<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let total: f64 = weights.iter().sum();
+    if total <= 0.0 {
+        return None;
+    }
+    let mut cumulative = 0.0;
+    for &i in &order {
+        cumulative += weights[i];
+        if cumulative >= q * total - 1e-12 {
+            return Some(values[i]);
+        }
+    }
+    order.last().map(|&i| values[i])
 }
 
 /// Arithmetic mean, summed in index order; `None` for an empty slice.
@@ -116,6 +177,27 @@ mod tests {
         // R: quantile(c(1,3,7,15), .9) -> 12.6
         assert!(close(quantile_sorted(&[1.0, 3.0, 7.0, 15.0], 0.9).unwrap(), 12.6));
         assert_eq!(quantile_sorted(&[5.0], 0.3), Some(5.0));
+    }
+
+    #[test]
+    fn nearest_rank_of_a_histogram() {
+        // Values 0, 1, 1, 2, 5 as a histogram.
+        let h = [1, 2, 1, 0, 0, 1];
+        assert_eq!(nearest_rank_counts(&h, 0.5), Some(1));
+        assert_eq!(nearest_rank_counts(&h, 0.1), Some(0));
+        assert_eq!(nearest_rank_counts(&h, 0.9), Some(5));
+        assert_eq!(nearest_rank_counts(&h, 0.0), Some(0));
+        assert_eq!(nearest_rank_counts(&[0, 0], 0.5), None);
+    }
+
+    #[test]
+    fn nearest_rank_of_weighted_values() {
+        let v = [3.0, 1.0, 2.0];
+        let w = [1.0, 1.0, 2.0];
+        assert_eq!(nearest_rank_weighted(&v, &w, 0.5), Some(2.0));
+        assert_eq!(nearest_rank_weighted(&v, &w, 0.1), Some(1.0));
+        assert_eq!(nearest_rank_weighted(&v, &w, 1.0), Some(3.0));
+        assert_eq!(nearest_rank_weighted(&v, &[0.0; 3], 0.5), None);
     }
 
     #[test]

@@ -12,8 +12,8 @@ use crate::workdir::{
 };
 
 const VIETNAM_START: &str = "1975-05";
-/// Months from 1975-05 to 2025-12, both included.
-const VIETNAM_MONTHS: usize = 608;
+/// Months from 1975-05 to 2023-12, both included.
+const VIETNAM_MONTHS: usize = 584;
 
 fn s(p: &std::path::Path) -> String {
     p.display().to_string()
@@ -264,7 +264,7 @@ fn manifest_records_version_hash_seed_and_threads() {
     // Without --seed, the file's [run] seed is used.
     let d = run_vietnam(&["-n", "1"]);
     let m: serde_json::Value = serde_json::from_str(&d.read("out/manifest.json")).unwrap();
-    assert_eq!(m["scenarios"][0]["seed"], 1975);
+    assert_eq!(m["scenarios"][0]["seed"], 19750430);
 }
 
 #[test]
@@ -284,10 +284,10 @@ fn validate_accepts_the_shipped_scenarios() {
 #[test]
 fn list_shows_scenarios_and_variants() {
     let w = Workdir::new();
-    w.copy(&vietnam(), "scenarios/vietnam/us_vietnam_1975.toml");
+    w.copy(&vietnam(), "scenarios/reference-class/us_vietnam_1975.toml");
     w.copy(&data("tiny.toml"), "scenarios/tiny.toml");
     let out = w.run(&["list"]).ok();
-    for needle in ["us_vietnam_1975", "no_doi_moi", "tiny", "calm", "baseline", "1975-05 to 2025-12"] {
+    for needle in ["us_vietnam_1975", "no_doi_moi", "tiny", "calm", "baseline", "1975-05 to 2023-12"] {
         assert!(out.stdout.contains(needle), "`list` should mention {needle}:\n{out}");
     }
 

@@ -103,7 +103,7 @@ fn collect(jobs: &[Job<'_>], threads: usize) -> Vec<(usize, RunResult)> {
     let mut out = Vec::new();
     let stop = AtomicBool::new(false);
     let capture = Capture { series: true, fired: true };
-    batch::execute(jobs, threads, capture, &stop, |k, runs: &[RunResult]| {
+    batch::execute(jobs, &batch::Pool::new(threads).unwrap(), capture, &stop, |k, runs: &[RunResult]| {
         out.extend(runs.iter().map(|r| {
             (
                 k,

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per concern (matklad's
 //! single-binary layout). `workdir` holds the helpers.
 
+mod architecture;
 mod bad_input;
 mod calibrate;
 mod cli;
@@ -9,8 +10,11 @@ mod docs;
 mod explore;
 mod fuzz_regressions;
 mod golden;
+mod interrupt;
+mod patterns;
 mod props;
 mod reference_cli;
+mod replay;
 mod report;
 mod scale;
 mod workdir;

@@ -1,7 +1,7 @@
 //! Properties of single runs, for random seeds and perturbed worlds.
 //!
 //! The world is `tests/data/tiny.toml`, perturbed through the same key paths
-//! users write (`detente::model::Field::resolve` + `scenario::with_overrides`):
+//! users write (`detente::model::Field::resolve` + `model::with_overrides`):
 //! initial trusts and stage, the armed group, a capability, and one
 //! mechanism parameter anywhere in its documented range. Optionally a
 //! scripted event sets the stage or stages an attack. Every month of every
@@ -15,7 +15,7 @@ use proptest::prelude::*;
 
 use crate::workdir::{data, vietnam};
 use detente::engine::{Cause, Fired, Happening, Recorder, RunOutcome, Simulator, TickRecord};
-use detente::model::{Attack, Effect, Event, Field, Op, Setup, PARAM_SPECS};
+use detente::model::{with_overrides, Attack, Effect, Event, Field, Op, Setup, PARAM_SPECS};
 use detente::scenario::{self, Scenario};
 
 fn tiny() -> &'static Scenario {
@@ -69,7 +69,7 @@ fn setup(p: &Perturbation) -> Setup {
     for (f, v) in &overrides {
         f.check(*v, &world.ladder).unwrap_or_else(|e| panic!("{f:?} = {v}: {e}"));
     }
-    let mut out = scenario::with_overrides(base, &overrides);
+    let mut out = with_overrides(base, &overrides);
     if let Some((month, stage, attack)) = p.script {
         let mut effects = Vec::new();
         if let Some(s) = stage {
@@ -129,15 +129,21 @@ fn check_run(
                 prop_assert_eq!(from, stage, "month {}: logged change starts from the current stage", t);
                 prop_assert_ne!(from, to, "month {}: a logged change changes the stage", t);
                 match cause {
-                    Cause::StepUp => prop_assert_eq!(to, from + 1, "month {}: a step up is one rung", t),
-                    Cause::Betrayal | Cause::LowTrust => {
+                    Cause::StepUp => prop_assert!(to > from, "month {}: a step up goes up", t),
+                    Cause::Betrayal => {
                         prop_assert!(
                             from > 1 && to == from - 1,
-                            "month {t}: {cause:?} drops one rung, never to 0"
+                            "month {t}: a breach drops one rung, never to 0"
                         )
                     }
-                    Cause::Attack => {
-                        prop_assert_eq!(to, 0, "month {}: an attack sends the pair to rung 0", t);
+                    Cause::LowTrust | Cause::Downgrade => {
+                        prop_assert!(
+                            from > 1 && to >= 1 && to < from,
+                            "month {t}: {cause:?} goes down, never to 0"
+                        )
+                    }
+                    Cause::War => {
+                        prop_assert_eq!(to, 0, "month {}: war sends the pair to rung 0", t);
                         attacked = true;
                     }
                     Cause::Scripted => scripted = true,
@@ -145,15 +151,6 @@ fn check_run(
                 stage = to;
             }
             prop_assert_eq!(row.stage, stage, "month {}: the series matches the log", t);
-            if row.stage > before + 1 {
-                prop_assert!(
-                    scripted,
-                    "month {}: up {} -> {} without a scripted event",
-                    t,
-                    before,
-                    row.stage
-                );
-            }
             if row.stage == 0 && before > 0 {
                 prop_assert!(attacked || scripted, "month {}: fell to 0 without an attack or event", t);
             }

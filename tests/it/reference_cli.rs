@@ -21,7 +21,7 @@ fn compare_writes_per_run_and_summary_rows() {
     let out = wd.path().join("cmp");
     let o = wd.run(&[
         "compare",
-        &root("scenarios/vietnam/us_vietnam_1975.toml"),
+        &root("scenarios/reference-class/us_vietnam_1975.toml"),
         "--reference",
         &root("scenarios/reference/us_vietnam.csv"),
         "-n",
@@ -78,7 +78,7 @@ fn a_bad_reference_is_reported_with_file_and_line() {
     std::fs::write(&bad, "date,stage\n1990-01-01,2\n1989-01-01,3\n1991-02-30,4\n1992-01-01,12\n").unwrap();
     let o = wd.run(&[
         "compare",
-        &root("scenarios/vietnam/us_vietnam_1975.toml"),
+        &root("scenarios/reference-class/us_vietnam_1975.toml"),
         "--reference",
         bad.to_str().unwrap(),
     ]);
@@ -91,7 +91,7 @@ fn a_bad_reference_is_reported_with_file_and_line() {
     std::fs::write(&missing, "when,stage\n1990-01-01,2\n").unwrap();
     let o = wd.run(&[
         "compare",
-        &root("scenarios/vietnam/us_vietnam_1975.toml"),
+        &root("scenarios/reference-class/us_vietnam_1975.toml"),
         "--reference",
         missing.to_str().unwrap(),
     ]);
@@ -107,7 +107,7 @@ fn calibrate_writes_posterior_summary_and_a_runnable_best_fit() {
     let out = wd.path().join("cal");
     let o = wd.run(&[
         "calibrate",
-        &root("scenarios/vietnam/us_vietnam_1975.toml"),
+        &root("scenarios/reference-class/us_vietnam_1975.toml"),
         "--reference",
         reference.to_str().unwrap(),
         "--align",
@@ -150,11 +150,11 @@ fn calibrate_writes_posterior_summary_and_a_runnable_best_fit() {
 #[test]
 fn calibrate_rejects_bad_priors() {
     let wd = Workdir::new();
-    let scenario = root("scenarios/vietnam/us_vietnam_1975.toml");
+    let scenario = root("scenarios/reference-class/us_vietnam_1975.toml");
     for prior in [
         "params.nope.x=0:1",
         "params.trust.learn_up=0.5:0.1",
-        "params.trust.learn_up=0:2",
+        "params.trust.learn_up=0:20",
         "params.trust.learn_up",
     ] {
         let o = wd.run(&["calibrate", &scenario, "--prior", prior, "--max-evaluations", "4"]);
@@ -166,7 +166,7 @@ fn calibrate_rejects_bad_priors() {
 #[test]
 fn a_results_folder_compares_like_the_scenario_run_on_the_fly() {
     let wd = Workdir::new();
-    let scenario = root("scenarios/vietnam/us_vietnam_1975.toml");
+    let scenario = root("scenarios/reference-class/us_vietnam_1975.toml");
     let reference = root("scenarios/reference/us_vietnam.csv");
     let batch = wd.path().join("batch");
     let o = wd.run(&["run", &scenario, "-n", "12", "--timeseries", "full", "--out", batch.to_str().unwrap()]);
@@ -187,10 +187,24 @@ fn a_results_folder_compares_like_the_scenario_run_on_the_fly() {
     let o =
         wd.run(&["compare", &scenario, "-n", "12", "-r", &reference, "--out", on_the_fly.to_str().unwrap()]);
     assert_eq!(o.code, Some(0), "{}", o.stderr);
+    // The dyad in the other order names the same one, as for every command.
+    let reversed = wd.path().join("c");
+    let o = wd.run(&[
+        "compare",
+        batch.to_str().unwrap(),
+        "--dyad",
+        "vietnam-us",
+        "-r",
+        &reference,
+        "--out",
+        reversed.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
     for file in ["compare_runs.csv", "compare_summary.csv"] {
         let a = std::fs::read(from_folder.join(file)).unwrap();
         let b = std::fs::read(on_the_fly.join(file)).unwrap();
         assert!(a == b, "{file} differs between a results folder and a run on the fly");
+        assert!(a == std::fs::read(reversed.join(file)).unwrap(), "{file}: vietnam-us is us-vietnam");
     }
     let summary_only = wd.path().join("s");
     let o = wd.run(&[

@@ -149,6 +149,8 @@ fn report_rejects_bad_input_with_exit_2() {
     assert!(o.stderr.contains("summary.csv"), "{o}");
     small_run(&wd, "out", false);
     wd.run(&["report", "out", "--dyad", "x-y"]).code(2);
+    // The tracked dyad in the other order is the same dyad.
+    wd.run(&["report", "out", "--dyad", "vietnam-us", "--charts"]).ok();
     wd.write("bad.csv", "date,stage\n1975-04-30,99\n");
     let o = wd.run(&["report", "out", "--reference", "bad.csv"]).code(2);
     assert!(o.stderr.contains("bad.csv:2"), "{o}");

@@ -4,12 +4,12 @@
 
 use std::path::Path;
 
-use crate::workdir::Workdir;
+use crate::workdir::{slow_tests, Workdir};
 
 const FILES: [&str; 5] = ["runs.csv", "groups.csv", "summary.csv", "timeseries.csv", "events.csv"];
 
 fn vietnam() -> String {
-    format!("{}/scenarios/vietnam/us_vietnam_1975.toml", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/scenarios/reference-class/us_vietnam_1975.toml", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn assert_same_files(a: &Path, b: &Path, files: &[&str]) {
@@ -85,6 +85,9 @@ fn resume_and_compare(wd: &Workdir, out: &Path) {
 
 #[test]
 fn sigint_stops_cleanly_and_resume_gives_identical_files() {
+    if !slow_tests() {
+        return;
+    }
     let wd = Workdir::new();
     let out = wd.path().join("int");
     assert_eq!(interrupt(&wd, &out, "-INT"), Some(130));
@@ -96,6 +99,9 @@ fn sigint_stops_cleanly_and_resume_gives_identical_files() {
 
 #[test]
 fn sigterm_stops_cleanly_too() {
+    if !slow_tests() {
+        return;
+    }
     let wd = Workdir::new();
     let out = wd.path().join("term");
     assert_eq!(interrupt(&wd, &out, "-TERM"), Some(130));
@@ -104,6 +110,9 @@ fn sigterm_stops_cleanly_too() {
 
 #[test]
 fn a_batch_killed_mid_write_resumes_to_identical_files() {
+    if !slow_tests() {
+        return;
+    }
     let wd = Workdir::new();
     let out = wd.path().join("kill");
     assert_eq!(interrupt(&wd, &out, "-KILL"), None);
@@ -241,6 +250,9 @@ fn design_args(command: &str, seed: &str, extra: &[&str], out: &Path) -> Vec<Str
     .iter()
     .map(|s| s.to_string())
     .collect();
+    if command == "sweep" {
+        args.extend(["--design", "sobol"].map(String::from));
+    }
     if command == "discover" {
         args.extend(["--design", "sobol", "--outcome", "stage:us-vietnam:5:by:1997"].map(String::from));
     }
@@ -266,6 +278,9 @@ fn interrupt_design(wd: &Workdir, command: &str, out: &Path, signal: &str) -> Op
 /// Stops `command` with each signal, resumes it (with another thread
 /// count), and compares `files` with an uninterrupted run.
 fn interrupt_and_resume_design(command: &str, files: &[&str]) {
+    if !slow_tests() {
+        return;
+    }
     let wd = Workdir::new();
     let whole = wd.path().join("whole");
     let o = wd.run(&design_args(command, "3", &[], &whole));
@@ -295,6 +310,11 @@ fn interrupt_and_resume_design(command: &str, files: &[&str]) {
 #[test]
 fn an_interrupted_or_killed_sensitivity_analysis_resumes_to_identical_files() {
     interrupt_and_resume_design("sensitivity", &["points.csv", "runs.csv", "sensitivity.csv"]);
+}
+
+#[test]
+fn an_interrupted_or_killed_sweep_resumes_to_identical_files() {
+    interrupt_and_resume_design("sweep", &["points.csv", "runs.csv"]);
 }
 
 /// A discovery carries every run's yes/no outcome across the interruption.

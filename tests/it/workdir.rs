@@ -24,7 +24,25 @@ pub fn data(rel: &str) -> PathBuf {
 
 /// The shipped Vietnam scenario.
 pub fn vietnam() -> PathBuf {
-    repo_root().join("scenarios/vietnam/us_vietnam_1975.toml")
+    repo_root().join("scenarios/reference-class/us_vietnam_1975.toml")
+}
+
+/// Whether the slow tests run: the full matrix of signals (SIGINT, SIGTERM,
+/// SIGKILL) sent to every long command while it runs, which races a real
+/// signal against a real process. `DETENTE_SLOW_TESTS=1 cargo test` runs
+/// them; the default suite interrupts every command deterministically
+/// instead (`tests/it/interrupt.rs`).
+pub fn slow_tests() -> bool {
+    let on = slow_tests_enabled();
+    if !on {
+        eprintln!("not run: a signal test; DETENTE_SLOW_TESTS=1 runs it");
+    }
+    on
+}
+
+/// Whether `DETENTE_SLOW_TESTS=1` is set, without a note.
+pub fn slow_tests_enabled() -> bool {
+    std::env::var_os("DETENTE_SLOW_TESTS").is_some_and(|v| v == "1")
 }
 
 /// The shipped Afghanistan scenario, if it exists (it is being written).
@@ -98,8 +116,13 @@ impl Workdir {
 
     /// Runs `detente ARGS...` here and returns what it printed.
     pub fn run<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Output {
+        self.run_env(&[], args)
+    }
+
+    /// Runs `detente ARGS...` here with the environment variables `env` set.
+    pub fn run_env<S: AsRef<std::ffi::OsStr>>(&self, env: &[(&str, &str)], args: &[S]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_detente"));
-        cmd.args(args).current_dir(self.path());
+        cmd.args(args).current_dir(self.path()).envs(env.iter().copied());
         let shown = format!(
             "detente {}",
             args.iter().map(|a| a.as_ref().to_string_lossy()).collect::<Vec<_>>().join(" ")
@@ -113,6 +136,14 @@ impl Workdir {
         };
         assert!(!output.stderr.contains("panicked"), "the binary panicked:\n{output}");
         output
+    }
+
+    /// Runs `detente ARGS...` here, stopped as a SIGINT would stop it once
+    /// `units` runs (or calibration candidates) have finished: the hidden
+    /// `DETENTE_STOP_AFTER` hook, which makes an interruption land at the
+    /// same point on every machine.
+    pub fn run_stopped_after<S: AsRef<std::ffi::OsStr>>(&self, units: u64, args: &[S]) -> Output {
+        self.run_env(&[("DETENTE_STOP_AFTER", &units.to_string())], args)
     }
 
     /// Starts `detente ARGS...` here, waits (at most two minutes) until

@@ -1,0 +1,689 @@
+//! Batches: every selected variant of every scenario file, replicated.
+//!
+//! [`BatchRun`] is what `detente run` asks for; [`BatchSpec`] the part of it
+//! that identifies the batch, recorded in shard manifests so `detente merge`
+//! can plan the same batch again. [`Plan`] resolves a spec against its
+//! scenario files (variants, `--set` overrides, replications and seeds);
+//! [`run`] executes it with checkpoints, `--resume`, `--shard I/N` and
+//! `--replicate R` (one run replayed from its seed), and [`merge`] joins the
+//! shard folders of a batch.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use super::shard::{check_complete, read_shard, Shard, ShardDetails, ShardMark};
+use super::{
+    command_line, defaults, load_all, nothing_to_resume, Clock, Context, JobError, Progress, Report,
+};
+use crate::batch::aggregate::JobSummary;
+use crate::batch::{self, BatchError, Capture, Job, Pool};
+use crate::model::{with_overrides, Field, Setup};
+use crate::output::batch::{
+    BatchWriter, Checkpoint, JobInfo, Layout, Role, RowFile, Timeseries, CHECKPOINT, SHARD_STATE,
+};
+use crate::output::manifest::{Manifest, ScenarioEntry};
+use crate::output::rows::RowReader;
+use crate::output::{fingerprint, read_json};
+use crate::scenario::Scenario;
+
+/// Which runs of the scenario files: replications, seed, variants, overrides.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    /// Replications per variant (None: the file's `[run] replications`).
+    pub replications: Option<u64>,
+    /// Master seed (None: the file's `[run] seed`).
+    pub seed: Option<u64>,
+    /// Only these variants (empty: all of them).
+    pub variants: Vec<String>,
+    /// `KEY=VALUE` overrides applied to every variant.
+    pub sets: Vec<String>,
+}
+
+/// What identifies a batch: enough for `detente merge` to plan it again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchSpec {
+    /// Scenario files as given.
+    pub files: Vec<PathBuf>,
+    /// Which runs.
+    pub select: Selection,
+    /// Monthly paths written.
+    pub timeseries: Timeseries,
+    /// Whether `events.csv` is written.
+    pub events: bool,
+}
+
+/// A batch as `detente run` asks for it.
+#[derive(Debug, Clone)]
+pub struct BatchRun {
+    /// What is run.
+    pub spec: BatchSpec,
+    /// Output folder (None: `results/<scenario>`, or `results/batch` for several files).
+    pub out: Option<PathBuf>,
+    /// Run only this slice of every job's replicates.
+    pub shard: Option<Shard>,
+    /// Continue from the checkpoint in the output folder.
+    pub resume: bool,
+    /// Replay only this replicate of each selected variant, with its events
+    /// and monthly rows.
+    pub replicate: Option<u64>,
+    /// Seconds between checkpoints (0: after every chunk of runs).
+    pub checkpoint_seconds: f64,
+    /// Also write `results.xlsx`.
+    pub xlsx: bool,
+    /// Also write `results.xlsx`, the charts and `report.html`.
+    pub report: bool,
+}
+
+impl BatchRun {
+    /// `spec` with the defaults: fresh, whole, checkpoints every
+    /// [`defaults::CHECKPOINT_SECONDS`], no workbook.
+    pub fn new(spec: BatchSpec) -> BatchRun {
+        BatchRun {
+            spec,
+            out: None,
+            shard: None,
+            resume: false,
+            replicate: None,
+            checkpoint_seconds: defaults::CHECKPOINT_SECONDS,
+            xlsx: false,
+            report: false,
+        }
+    }
+}
+
+/// What the manifest of a batch records besides the common fields.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BatchDetails {
+    /// `--timeseries`.
+    pub timeseries: Timeseries,
+    /// `--events`.
+    pub events: bool,
+    /// The `--set` overrides as given.
+    pub set: Vec<String>,
+    /// The batch, for `detente merge`.
+    pub spec: BatchSpec,
+    /// Identifies the batch; every shard of it carries the same.
+    pub fingerprint: String,
+    /// The slice this folder holds, if sharded.
+    pub shard: Option<Shard>,
+    /// The replicate replayed, with `--replicate`.
+    pub replicate: Option<u64>,
+    /// Whether this run continued from a checkpoint.
+    pub resumed: bool,
+    /// Whether it stopped before the end.
+    pub interrupted: bool,
+    /// Job at which it stopped (the number of jobs when finished).
+    pub next_job: usize,
+    /// First replicate of that job not written.
+    pub next_replicate: u64,
+}
+
+impl ShardDetails for BatchDetails {
+    fn shard(&self) -> Option<Shard> {
+        self.shard
+    }
+    fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+}
+
+/// What the manifest of a merged batch records.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MergedDetails {
+    /// The batch.
+    pub spec: BatchSpec,
+    /// Its fingerprint.
+    pub fingerprint: String,
+    /// The shard folders merged, in slice order.
+    pub shards: Vec<String>,
+}
+
+/// The batch's identity, hashed: tool version, each file's name and SHA-256,
+/// and every option that changes the outputs (not threads, not the shard).
+#[derive(Serialize)]
+struct Identity<'a> {
+    version: &'static str,
+    scenarios: Vec<(&'a str, &'a str)>,
+    select: &'a Selection,
+    timeseries: Timeseries,
+    events: bool,
+    replicate: Option<u64>,
+}
+
+impl BatchSpec {
+    /// The fingerprint of this batch over `scenarios` (its files, loaded).
+    pub fn fingerprint(&self, scenarios: &[Scenario], replicate: Option<u64>) -> String {
+        fingerprint(&Identity {
+            version: env!("CARGO_PKG_VERSION"),
+            scenarios: scenarios.iter().map(|s| (s.name.as_str(), s.sha256.as_str())).collect(),
+            select: &self.select,
+            timeseries: self.timeseries,
+            events: self.events,
+            replicate,
+        })
+    }
+}
+
+/// Parses `KEY=VALUE` overrides and resolves them against a scenario.
+pub fn resolve_sets(scenario: &Scenario, sets: &[String]) -> Result<Vec<(String, Field, f64)>, JobError> {
+    sets.iter()
+        .map(|s| {
+            let Some((key, value)) = s.split_once('=') else { bail!("--set {s}: expected KEY=VALUE") };
+            let Ok(value) = value.trim().parse::<f64>() else {
+                bail!("--set {s}: {value:?} is not a number")
+            };
+            let field = Field::resolve(&scenario.base.world, key.trim()).map_err(|e| {
+                JobError::Invalid(format!("--set {s}: {e} (in scenario {})", scenario.path.display()))
+            })?;
+            field
+                .check(value, &scenario.base.world.ladder)
+                .map_err(|e| JobError::Invalid(format!("--set {s}: {e}")))?;
+            Ok((key.trim().to_string(), field, value))
+        })
+        .collect()
+}
+
+/// The jobs of a batch: every selected variant of every scenario.
+pub struct Plan<'a> {
+    /// One per job, in output order.
+    pub entries: Vec<PlanEntry<'a>>,
+    /// Key paths varied anywhere in the batch, in column order.
+    pub param_keys: Vec<String>,
+    /// The scenario files.
+    pub scenarios: &'a [Scenario],
+    replications: Vec<u64>,
+    seeds: Vec<u64>,
+}
+
+/// One job of a plan.
+pub struct PlanEntry<'a> {
+    /// Index into [`Plan::scenarios`].
+    pub scenario: usize,
+    /// Variant name.
+    pub variant: &'a str,
+    /// The variant's setup with the `--set` overrides.
+    pub setup: Setup,
+    params: Vec<Option<f64>>,
+}
+
+impl<'a> Plan<'a> {
+    /// Resolves `select` against `scenarios`.
+    pub fn new(scenarios: &'a [Scenario], select: &Selection) -> Result<Plan<'a>, JobError> {
+        for (i, s) in scenarios.iter().enumerate() {
+            if let Some(twin) = scenarios[..i].iter().find(|t| t.name == s.name) {
+                bail!(
+                    "{} and {} both name their scenario `{}`; names enter seeds and output rows, so they must differ",
+                    twin.path.display(),
+                    s.path.display(),
+                    s.name
+                );
+            }
+        }
+        let mut keys: Vec<String> = Vec::new();
+        for s in scenarios {
+            for v in &s.variants {
+                for (k, _) in &v.overrides {
+                    if !keys.contains(k) {
+                        keys.push(k.clone());
+                    }
+                }
+            }
+        }
+        for s in &select.sets {
+            let k = s.split_once('=').map_or(s.as_str(), |(k, _)| k).trim().to_string();
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        let mut entries = Vec::new();
+        for (si, s) in scenarios.iter().enumerate() {
+            for name in &select.variants {
+                super::variant_index(s, name)?;
+            }
+            let sets = resolve_sets(s, &select.sets)?;
+            let overrides: Vec<(Field, f64)> = sets.iter().map(|(_, f, v)| (*f, *v)).collect();
+            for v in &s.variants {
+                if !select.variants.is_empty() && !select.variants.contains(&v.name) {
+                    continue;
+                }
+                let setup =
+                    if overrides.is_empty() { v.setup.clone() } else { with_overrides(&v.setup, &overrides) };
+                let params = keys
+                    .iter()
+                    .map(|k| Field::resolve(&setup.world, k).ok().map(|f| f.get(&setup.world)))
+                    .collect();
+                entries.push(PlanEntry { scenario: si, variant: &v.name, setup, params });
+            }
+        }
+        if let Some(0) = select.replications {
+            bail!("--replications must be at least 1");
+        }
+        Ok(Plan {
+            replications: scenarios
+                .iter()
+                .map(|s| defaults::batch_replications(select.replications, s))
+                .collect(),
+            seeds: scenarios.iter().map(|s| defaults::seed(select.seed, s)).collect(),
+            entries,
+            param_keys: keys,
+            scenarios,
+        })
+    }
+
+    /// The jobs, every replicate of each.
+    pub fn jobs(&self) -> Vec<Job<'_>> {
+        self.entries
+            .iter()
+            .map(|e| Job {
+                scenario: &self.scenarios[e.scenario].name,
+                variant: e.variant,
+                setup: &e.setup,
+                point: 0,
+                replications: self.replications[e.scenario],
+                seed: self.seeds[e.scenario],
+                first_replicate: 0,
+            })
+            .collect()
+    }
+
+    /// The jobs as the writers see them.
+    pub fn infos(&self) -> Vec<JobInfo<'_>> {
+        self.entries
+            .iter()
+            .map(|e| JobInfo {
+                scenario: &self.scenarios[e.scenario].name,
+                variant: e.variant,
+                setup: &e.setup,
+                report_years: &self.scenarios[e.scenario].report_years,
+                params: e.params.clone(),
+            })
+            .collect()
+    }
+
+    /// The scenario entries of `manifest.json`.
+    pub fn manifest_entries(&self) -> Vec<ScenarioEntry> {
+        self.scenarios
+            .iter()
+            .enumerate()
+            .map(|(si, s)| ScenarioEntry {
+                path: s.path.display().to_string(),
+                name: s.name.clone(),
+                sha256: s.sha256.clone(),
+                seed: self.seeds[si],
+                variants: self
+                    .entries
+                    .iter()
+                    .filter(|e| e.scenario == si)
+                    .map(|e| e.variant.to_string())
+                    .collect(),
+                replications: self.replications[si],
+            })
+            .collect()
+    }
+}
+
+/// Narrows every job to the replicates this process runs: a shard's slice,
+/// or the one replicate replayed.
+fn narrow(jobs: &mut [Job<'_>], shard: Option<Shard>, replicate: Option<u64>) -> Result<(), JobError> {
+    for job in jobs {
+        if let Some(r) = replicate {
+            if r >= job.replications {
+                bail!(
+                    "--replicate {r}: the batch runs replicates 0 to {} of {}/{}; give --replications {} or more",
+                    job.replications - 1,
+                    job.scenario,
+                    job.variant,
+                    r + 1
+                );
+            }
+            (job.first_replicate, job.replications) = (r, 1);
+        } else if let Some(shard) = shard {
+            let (lo, hi) = shard.range(job.replications);
+            (job.first_replicate, job.replications) = (lo, hi - lo);
+        }
+    }
+    Ok(())
+}
+
+/// Drops the runs a resumed batch already has: jobs before `next.0`, and
+/// the replicates of job `next.0` before `next.1`.
+fn skip_done(jobs: &mut [Job<'_>], next: (usize, u64)) {
+    for (k, job) in jobs.iter_mut().enumerate() {
+        let end = job.first_replicate + job.replications;
+        if k < next.0 {
+            job.replications = 0;
+        } else if k == next.0 && next.1 > job.first_replicate {
+            job.first_replicate = next.1.min(end);
+            job.replications = end - job.first_replicate;
+        }
+    }
+}
+
+/// Removes optional files an earlier run left in the folder, so every file
+/// there belongs to this run.
+fn remove_stale(out: &Path, written: &[PathBuf]) -> Result<(), JobError> {
+    for name in ["timeseries.csv", "events.csv"] {
+        let path = out.join(name);
+        if path.exists() && !written.contains(&path) {
+            std::fs::remove_file(&path).with_context(|| format!("cannot remove stale {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The output folder of `run` over `scenarios`.
+fn out_folder(run: &BatchRun, scenarios: &[Scenario]) -> PathBuf {
+    if let Some(out) = &run.out {
+        return out.clone();
+    }
+    let base = if scenarios.len() == 1 {
+        Path::new("results").join(&scenarios[0].name)
+    } else {
+        PathBuf::from("results/batch")
+    };
+    match run.replicate {
+        Some(r) => base.join(format!("replicate-{r}")),
+        None => super::default_out(base, run.shard),
+    }
+}
+
+/// Runs a batch: every job's runs on `pool`, rows written in replicate
+/// order, a checkpoint every `checkpoint_seconds`, and on a stop a
+/// checkpoint from which `--resume` continues to the same bytes.
+pub fn run(
+    run: &BatchRun,
+    pool: &Pool,
+    stop: &AtomicBool,
+    progress: &dyn Progress,
+) -> Result<Report, JobError> {
+    let mut run = run.clone();
+    if run.replicate.is_some() {
+        if run.shard.is_some() || run.resume {
+            bail!("--replicate replays one run; it takes neither --shard nor --resume");
+        }
+        // A replayed run is looked at closely: everything it did, month by month.
+        run.spec.timeseries = Timeseries::Full;
+        run.spec.events = true;
+    }
+    let spec = &run.spec;
+    let scenarios = load_all(&spec.files)?;
+    let out = out_folder(&run, &scenarios);
+    let batch_fingerprint = spec.fingerprint(&scenarios, run.replicate);
+    let checkpoint_mark = Shard::mark(run.shard, &batch_fingerprint);
+    let plan = Plan::new(&scenarios, &spec.select)?;
+    let mut jobs = plan.jobs();
+    narrow(&mut jobs, run.shard, run.replicate)?;
+    let infos = plan.infos();
+    let layout = Layout::of(&infos, plan.param_keys.clone());
+    let clock = Clock::start();
+    let mode = spec.timeseries;
+    let role = if run.shard.is_some() { Role::Shard } else { Role::Whole };
+    let capture = Capture { series: mode != Timeseries::None, fired: spec.events };
+    let (mut writer, mut done) = if run.resume {
+        let checkpoint: Checkpoint =
+            read_json(&out.join(CHECKPOINT)).with_context(|| nothing_to_resume(&out))?;
+        if checkpoint.fingerprint != checkpoint_mark {
+            bail!(
+                "{}: the checkpoint belongs to a different batch (scenario files, options or shard differ); \
+                 rerun without --resume to start afresh",
+                out.join(CHECKPOINT).display()
+            );
+        }
+        let done = checkpoint.runs_done;
+        let writer = BatchWriter::resume(&out, infos, layout, mode, spec.events, role, checkpoint)
+            .with_context(|| format!("cannot resume the batch in {}", out.display()))?;
+        (writer, done)
+    } else {
+        let writer = BatchWriter::create(&out, infos, layout, mode, spec.events, role)
+            .with_context(|| format!("cannot write results to {}", out.display()))?;
+        (writer, 0)
+    };
+    let total: u64 = jobs.iter().map(|j| j.replications).sum();
+    skip_done(&mut jobs, writer.next());
+    progress.start(total, "runs", done);
+    let mut last_checkpoint = Instant::now();
+    let result = batch::execute(&jobs, pool, capture, stop, |k, runs| {
+        writer.consume(k, runs)?;
+        done += runs.len() as u64;
+        progress.advance(runs.len() as u64);
+        if last_checkpoint.elapsed().as_secs_f64() >= run.checkpoint_seconds {
+            writer.checkpoint(&checkpoint_mark, done)?;
+            last_checkpoint = Instant::now();
+        }
+        Ok::<(), crate::output::OutputError>(())
+    });
+    progress.finish();
+    let details = |interrupted: bool, next: (usize, u64)| BatchDetails {
+        timeseries: spec.timeseries,
+        events: spec.events,
+        set: spec.select.sets.clone(),
+        spec: spec.clone(),
+        fingerprint: batch_fingerprint.clone(),
+        shard: run.shard,
+        replicate: run.replicate,
+        resumed: run.resume,
+        interrupted,
+        next_job: next.0,
+        next_replicate: next.1,
+    };
+    let manifest = |runs: u64, paths: &[PathBuf], details: BatchDetails| {
+        Manifest::new(
+            "run",
+            command_line(),
+            plan.manifest_entries(),
+            pool.threads(),
+            clock.timing(),
+            runs,
+            paths,
+            details,
+        )
+    };
+    match result {
+        Ok(()) => {}
+        Err(BatchError::Interrupted { .. }) => {
+            writer.checkpoint(&checkpoint_mark, done)?;
+            let next = writer.next();
+            writer.suspend();
+            manifest(done, &[], details(true, next)).write(&out)?;
+            return Err(JobError::Interrupted(format!(
+                "interrupted after {done} of {total} runs; every finished row is kept. Continue with the same \
+                 command and --resume (output folder {})",
+                out.display()
+            )));
+        }
+        Err(BatchError::Consumer(e)) => {
+            return Err(e).context("writing results failed; no partial file was left")
+        }
+    }
+    let next = writer.next();
+    let (summaries, paths) = writer.finish()?;
+    remove_stale(&out, &paths)?;
+    manifest(total, &paths, details(false, next)).write(&out)?;
+    let elapsed = clock.elapsed();
+    let mut report = Report::default();
+    if role == Role::Whole {
+        report.text = headlines(&plan, &summaries);
+        if run.xlsx || run.report {
+            let options = crate::report::Options {
+                xlsx: true,
+                charts: run.report,
+                html: run.report,
+                ..Default::default()
+            };
+            let outcome = crate::report::build(&out, &options)
+                .with_context(|| format!("the batch finished but the report on {} failed", out.display()))?;
+            report.notes.extend(outcome.notes.iter().map(|n| format!("note: {n}")));
+        }
+    }
+    report.text.push_str(&format!(
+        "{total} runs in {elapsed:.1} s on {} thread(s); results in {}\n",
+        pool.threads(),
+        out.display()
+    ));
+    Ok(report)
+}
+
+/// One line per job and tracked dyad: for each stage above the initial
+/// one, the share of runs reaching it and the median date.
+fn headlines(plan: &Plan<'_>, summaries: &[JobSummary]) -> String {
+    let mut text = format!(
+        "{:<24} {:<24} {:<20} share reaching each stage by the horizon, median month of first reach\n",
+        "scenario", "variant", "dyad"
+    );
+    for (e, summary) in plan.entries.iter().zip(summaries) {
+        let s = &plan.scenarios[e.scenario];
+        for (d, tr) in summary.dyads.iter().zip(&e.setup.tracked) {
+            let mut cells = Vec::new();
+            for stage in d.initial_stage as usize + 1..d.reach.len() {
+                let share = d.share_by(stage, e.setup.horizon);
+                let when =
+                    d.months_quantile(stage, 0.5).map_or("-".to_string(), |m| e.setup.month(m).to_string());
+                cells.push(format!("{stage}: {:>3.0}% {when:>7}", share * 100.0));
+            }
+            text.push_str(&format!(
+                "{:<24} {:<24} {:<20} {}\n",
+                s.name,
+                e.variant,
+                tr.label,
+                cells.join("  ")
+            ));
+        }
+    }
+    text
+}
+
+/// One shard folder of a batch as `detente merge` reads it.
+struct ShardDir {
+    path: PathBuf,
+    shard: Shard,
+    details: BatchDetails,
+    summaries: Vec<JobSummary>,
+}
+
+fn read_batch_shard(path: &Path) -> Result<ShardDir, JobError> {
+    let (manifest, shard) = read_shard::<BatchDetails>(path)?;
+    let summaries: Vec<JobSummary> = read_json(&path.join(SHARD_STATE))?;
+    Ok(ShardDir { path: path.to_path_buf(), shard, details: manifest.details, summaries })
+}
+
+/// Joins the shard folders of a batch into `out`: plans the batch again
+/// from the recorded spec, copies every job's rows shard by shard and adds
+/// the summaries, so the files are byte-identical to the unsharded run.
+pub fn merge(shard_paths: &[PathBuf], out: &Path) -> Result<Report, JobError> {
+    let clock = Clock::start();
+    let mut shards = shard_paths.iter().map(|p| read_batch_shard(p)).collect::<Result<Vec<_>, _>>()?;
+    let marks: Vec<ShardMark<'_>> = shards
+        .iter()
+        .map(|s| ShardMark { path: &s.path, shard: s.shard, fingerprint: &s.details.fingerprint })
+        .collect();
+    check_complete(&marks)?;
+    shards.sort_by_key(|s| s.shard.index);
+    let spec = shards[0].details.spec.clone();
+    let scenarios = load_all(&spec.files)?;
+    if spec.fingerprint(&scenarios, None) != shards[0].details.fingerprint {
+        bail!("the scenario files changed since the shards ran (their SHA-256 differ from the shards' manifests)");
+    }
+    let plan = Plan::new(&scenarios, &spec.select)?;
+    let infos = plan.infos();
+    if shards.iter().any(|s| s.summaries.len() != infos.len()) {
+        bail!("a shard's state does not hold one summary per job of the batch");
+    }
+    let keys: Vec<(String, String)> =
+        infos.iter().map(|j| (j.scenario.to_string(), j.variant.to_string())).collect();
+    let layout = Layout::of(&infos, plan.param_keys.clone());
+    let mut writer = BatchWriter::create(out, infos, layout, spec.timeseries, spec.events, Role::Whole)
+        .with_context(|| format!("cannot write to {}", out.display()))?;
+    let files = [
+        ("runs.csv", RowFile::Runs),
+        ("groups.csv", RowFile::Groups),
+        ("timeseries.csv", RowFile::Series),
+        ("events.csv", RowFile::Events),
+    ];
+    let mut readers: Vec<Vec<(RowFile, RowReader)>> = Vec::new();
+    for s in &shards {
+        let mut mine = Vec::new();
+        for (name, kind) in files {
+            let full_series = kind != RowFile::Series || spec.timeseries == Timeseries::Full;
+            if full_series && (kind != RowFile::Events || spec.events) {
+                mine.push((kind, RowReader::open(&s.path.join(name))?));
+            }
+        }
+        readers.push(mine);
+    }
+    for (k, key) in keys.iter().enumerate() {
+        writer.begin_job(k)?;
+        for (s, shard_readers) in shards.iter().zip(&mut readers) {
+            writer.absorb(&s.summaries[k]);
+            for (kind, reader) in shard_readers.iter_mut() {
+                while let Some(record) = reader.next_of((&key.0, &key.1))? {
+                    writer.copy_row(*kind, &record)?;
+                }
+            }
+        }
+    }
+    for (s, shard_readers) in shards.iter().zip(&mut readers) {
+        for (_, reader) in shard_readers.iter_mut() {
+            if reader.peek()?.is_some() {
+                bail!("{}: rows of a job the batch does not have, or out of order", s.path.display());
+            }
+        }
+    }
+    let (_, paths) = writer.finish()?;
+    let runs: u64 =
+        shards.iter().flat_map(|s| s.summaries.first()).flat_map(|j| j.dyads.first()).map(|d| d.runs).sum();
+    let details = MergedDetails {
+        spec,
+        fingerprint: shards[0].details.fingerprint.clone(),
+        shards: shards.iter().map(|s| s.path.display().to_string()).collect(),
+    };
+    Manifest::new("merge", command_line(), plan.manifest_entries(), 0, clock.timing(), runs, &paths, details)
+        .write(out)?;
+    Ok(Report {
+        text: format!("merged {} shards into {}\n", shards.len(), out.display()),
+        ..Report::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(replications: u64) -> Job<'static> {
+        static SETUP: std::sync::OnceLock<Setup> = std::sync::OnceLock::new();
+        let setup = SETUP.get_or_init(|| {
+            crate::scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tiny.toml"))
+                .unwrap()
+                .base
+        });
+        Job { scenario: "s", variant: "v", setup, point: 0, replications, seed: 1, first_replicate: 0 }
+    }
+
+    #[test]
+    fn a_shard_runs_its_slice_and_a_replay_one_replicate() {
+        let mut jobs = [job(10), job(3)];
+        narrow(&mut jobs, Some(Shard { index: 1, count: 2 }), None).unwrap();
+        assert_eq!(
+            [
+                (jobs[0].first_replicate, jobs[0].replications),
+                (jobs[1].first_replicate, jobs[1].replications)
+            ],
+            [(5, 5), (1, 2)]
+        );
+        let mut jobs = [job(10), job(20)];
+        narrow(&mut jobs, None, Some(7)).unwrap();
+        assert!(jobs.iter().all(|j| (j.first_replicate, j.replications) == (7, 1)));
+        let e = narrow(&mut [job(5)], None, Some(5)).unwrap_err().to_string();
+        assert!(e.contains("replicates 0 to 4") && e.contains("--replications 6"), "{e}");
+    }
+
+    #[test]
+    fn a_resumed_batch_skips_what_it_has() {
+        let mut jobs = [job(10), job(10), job(10)];
+        skip_done(&mut jobs, (1, 4));
+        let left: Vec<(u64, u64)> = jobs.iter().map(|j| (j.first_replicate, j.replications)).collect();
+        assert_eq!(left, [(0, 0), (4, 6), (0, 10)]);
+    }
+}
