@@ -1,8 +1,10 @@
-//! The charts: stage and trust fan charts per tracked dyad, the distribution
-//! of time to a chosen stage per variant, and a tornado chart of sensitivity.
+//! The charts: the probability of each stage by date with its interval
+//! (variants overlaid), stage and trust fan charts per tracked dyad, the
+//! distribution of time to a chosen stage per variant on one scale, and a
+//! signed tornado chart of sensitivity.
 //!
 //! Each chart is one SVG document with one `<g class="panel">` per variant
-//! (or per outcome, for the tornado), so a reader, or a test, can count the
+//! (per stage in the probability chart, per outcome in the tornado), so a reader, or a test, can count the
 //! series. Stage fans are drawn as step functions because stages are whole
 //! rungs held for whole months; trust is drawn as lines.
 
@@ -82,8 +84,9 @@ pub fn all(
         let pooled = runs.col("point").is_some();
         // Cumulative probabilities need each run once: a sweep's pooled
         // points are different parameter sets, not one distribution.
+        // The answer to "how likely, by when" leads the page.
         if !pooled {
-            charts.extend(cumulative(&reached, chosen, folder, ladder_len));
+            charts.splice(0..0, cumulative(&reached, chosen, folder, ladder_len));
         }
         charts.extend(time_to_stage(&reached, chosen, options.stage, ladder_len, pooled));
     }
