@@ -574,7 +574,8 @@ fn cumulative(reached: &Reached, chosen: &[DyadChoice], folder: &Folder, ladder_
         let panel_w = 420.0;
         let panel_h = 170.0;
         let left = 60.0;
-        let gap_x = 50.0;
+        // Room right of each panel for the shares at the horizon.
+        let gap_x = 100.0;
         let gap_y = 56.0;
         let width = left + cols as f64 * (panel_w + gap_x);
         let items: Vec<(String, &str, &str)> = rows
@@ -675,6 +676,30 @@ fn cumulative(reached: &Reached, chosen: &[DyadChoice], folder: &Folder, ladder_
                     ),
                     false,
                 );
+            }
+            // Each variant's share at the horizon, in its colour, at the end
+            // of its line: a 2 % beside a 35 % stays readable. Labels are
+            // pushed apart to keep 11 px between them.
+            let mut ends: Vec<(f64, usize, f64)> = curves
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| {
+                    let n = rows[i].months[s].len().max(1) as f64;
+                    c.last().map(|p| (ys.at((p.0 as f64 / n).min(ymax)), i, p.0 as f64 / n))
+                })
+                .collect();
+            ends.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let mut last = f64::NEG_INFINITY;
+            for (y, i, share) in ends {
+                let y = y.max(last + 11.0);
+                last = y;
+                svg.raw(&format!(
+                    "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"{}\" class=\"end\">{:.1} %</text>\n",
+                    px + panel_w + 4.0,
+                    y + 3.5,
+                    variant_style(i).0,
+                    100.0 * share
+                ));
             }
             svg.raw("</g>\n");
         }
