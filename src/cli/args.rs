@@ -71,7 +71,8 @@ pub struct DesignArgs {
     /// Master seed (default: the file's [run] seed); also seeds the design.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Variant whose setup the design varies.
+    /// Variant whose setup the design varies; a comma list runs the design on
+    /// each, into OUT/<variant>.
     #[arg(long, default_value = "baseline")]
     pub variant: String,
     /// Worker threads (default: all cores). Results do not depend on it.
@@ -112,6 +113,7 @@ impl DesignArgs {
             shard: self.shard,
             resume: self.resume,
             checkpoint_seconds: self.checkpoint_seconds,
+            per_variant: false,
         };
         print(design::run(&job, &pool(self.threads)?, stop_flag(), &Bar::new())?)
     }

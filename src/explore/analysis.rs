@@ -23,6 +23,8 @@ pub struct SensitivityRow {
     pub outcome: String,
     /// Parameter key path.
     pub parameter: String,
+    /// The parameter's column in the design.
+    pub parameter_index: usize,
     /// 1 = most influential for this outcome; `None` when the outcome did not
     /// vary over the design (no index is defined).
     pub rank: Option<usize>,
@@ -36,6 +38,126 @@ pub struct SensitivityRow {
     pub first_order: Option<(f64, f64, f64)>,
     /// Sobol' total index and its 95 % bootstrap interval.
     pub total: Option<(f64, f64, f64)>,
+    /// Morris mean elementary effect, signed (effects of opposite sign cancel).
+    pub mu: Option<f64>,
+    /// Spearman rank correlation between the parameter's value and the
+    /// outcome over the design points: the direction of its effect.
+    pub spearman: Option<f64>,
+    /// What the outcome is and how much data carries it.
+    pub base: OutcomeBase,
+    /// Why the row should be read with care (empty: no reason found).
+    pub warning: String,
+}
+
+/// The outcome behind a block of sensitivity rows: its mean over all runs
+/// and, for a yes/no outcome, the runs where it happened.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutcomeBase {
+    /// Runs over the whole design.
+    pub runs: u64,
+    /// Mean of the outcome over every run: for a yes/no outcome its base rate.
+    pub mean: f64,
+    /// For a yes/no outcome, the runs where it happened.
+    pub positive_runs: Option<u64>,
+}
+
+/// Fewer runs than this where a yes/no outcome happened, and its
+/// sensitivity indices or PRIM box rest on too little to be trusted.
+pub const MIN_POSITIVE_RUNS: u64 = 50;
+
+/// Direction words for a rank correlation: `raises` (higher values, higher
+/// outcome), `lowers`, or `unclear` when it is within ±0.05 of zero.
+pub fn direction(spearman: Option<f64>) -> &'static str {
+    match spearman {
+        Some(r) if r > 0.05 => "raises",
+        Some(r) if r < -0.05 => "lowers",
+        Some(_) => "unclear",
+        None => "",
+    }
+}
+
+/// Spearman rank correlation of two equally long samples (average ranks for
+/// ties); `None` when either is constant or shorter than three.
+pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
+    if x.len() != y.len() || x.len() < 3 {
+        return None;
+    }
+    let (rx, ry) = (ranks(x), ranks(y));
+    let n = x.len() as f64;
+    let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in rx.iter().zip(&ry) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx) * (a - mx);
+        syy += (b - my) * (b - my);
+    }
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+}
+
+/// Ranks from 1, ties sharing their average rank.
+fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..v.len()).collect();
+    order.sort_by(|&a, &b| v[a].total_cmp(&v[b]).then(a.cmp(&b)));
+    let mut out = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
+            j += 1;
+        }
+        let rank = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &order[i..=j] {
+            out[k] = rank;
+        }
+        i = j + 1;
+    }
+    out
+}
+
+/// Fills in what makes the indices readable: each parameter's direction
+/// (Spearman over the design points, `values[p][k]` being parameter `k` at
+/// point `p`), the outcome's base, and warnings for a yes/no outcome seen in
+/// fewer than [`MIN_POSITIVE_RUNS`] runs and for Sobol' indices above 1.
+/// `binary[o]` says whether outcome `o` is yes/no; each point mean covers
+/// `replications` runs.
+pub fn explain(
+    rows: &mut [SensitivityRow],
+    outcomes: &[String],
+    outputs: &[Vec<f64>],
+    binary: &[bool],
+    values: &[Vec<f64>],
+    replications: u64,
+) {
+    for (o, name) in outcomes.iter().enumerate() {
+        let out = &outputs[o];
+        let points = out.len() as u64;
+        let runs = points * replications;
+        let mean = crate::stats::quantile::mean(out).unwrap_or(f64::NAN);
+        let positive_runs =
+            binary[o].then(|| out.iter().map(|m| (m * replications as f64).round() as u64).sum::<u64>());
+        let base = OutcomeBase { runs, mean, positive_runs };
+        for r in rows.iter_mut().filter(|r| r.outcome == *name) {
+            let xs: Vec<f64> = values.iter().map(|p| p[r.parameter_index]).collect();
+            r.spearman = spearman(&xs, out);
+            r.base = base.clone();
+            let mut warnings = Vec::new();
+            if let Some(pos) = positive_runs {
+                if pos < MIN_POSITIVE_RUNS {
+                    warnings.push(format!(
+                        "only {pos} of {runs} runs have the outcome (fewer than {MIN_POSITIVE_RUNS}): the index rests on few runs (raise --points or --replications)"
+                    ));
+                }
+            }
+            let above = |t: Option<(f64, f64, f64)>| t.is_some_and(|t| t.0 > 1.0);
+            if above(r.total) || above(r.first_order) {
+                warnings.push(
+                    "index above 1: a Sobol' index is a share of variance (at most 1), so this is sampling error (raise --points)"
+                        .to_string(),
+                );
+            }
+            r.warning = warnings.join("; ");
+        }
+    }
 }
 
 /// Sensitivity of each outcome (`outputs[o][p]`: outcome `o` at design point
@@ -59,12 +181,17 @@ pub fn sensitivity(
         let row = |k: usize| SensitivityRow {
             outcome: name.clone(),
             parameter: parameters[k].clone(),
+            parameter_index: k,
             rank: None,
             method: "",
             mu_star: None,
             sigma: None,
             first_order: None,
             total: None,
+            mu: None,
+            spearman: None,
+            base: OutcomeBase::default(),
+            warning: String::new(),
         };
         let mut block: Vec<(f64, SensitivityRow)> = match structure {
             Structure::Saltelli(layout) => match sobol_indices(layout, &centred(values), BOOTSTRAP, &mut rng)
@@ -97,6 +224,7 @@ pub fn sensitivity(
                     r.method = "morris";
                     r.mu_star = Some((e.mu_star, e.mu_star_ci.0, e.mu_star_ci.1));
                     r.sigma = Some(e.sigma);
+                    r.mu = Some(e.mu);
                     (e.mu_star, r)
                 })
                 .collect(),
@@ -147,6 +275,10 @@ pub struct Discovery {
     pub data_ranges: Vec<(f64, f64)>,
     /// Share of all runs where the outcome holds.
     pub base_rate: f64,
+    /// Runs where the outcome holds.
+    pub positive_runs: u64,
+    /// Why the box should be read with care (empty: no reason found).
+    pub warning: String,
 }
 
 /// Smallest coverage a chosen box must keep.
@@ -166,8 +298,26 @@ pub fn discover(x: &[Vec<f64>], y: &[bool], names: &[String]) -> Result<Discover
         .ok_or_else(|| ExploreError::Invalid("no box keeps half of the cases".into()))?;
     let chosen = result.trajectory.iter().position(|b| std::ptr::eq(b, best)).unwrap_or(0);
     let rules = describe_box(best, names, &result.data_ranges)?;
-    let base_rate = y.iter().filter(|&&v| v).count() as f64 / y.len() as f64;
-    Ok(Discovery { trajectory: result.trajectory, chosen, rules, data_ranges: result.data_ranges, base_rate })
+    let positive_runs = y.iter().filter(|&&v| v).count() as u64;
+    let base_rate = positive_runs as f64 / y.len() as f64;
+    let warning = if positive_runs < MIN_POSITIVE_RUNS {
+        format!(
+            "only {positive_runs} of {} runs have the outcome (fewer than {MIN_POSITIVE_RUNS}): the box may fit noise; \
+             raise --points or --replications",
+            y.len()
+        )
+    } else {
+        String::new()
+    };
+    Ok(Discovery {
+        trajectory: result.trajectory,
+        chosen,
+        rules,
+        data_ranges: result.data_ranges,
+        base_rate,
+        positive_runs,
+        warning,
+    })
 }
 
 #[cfg(test)]
@@ -193,6 +343,33 @@ mod tests {
         assert_eq!((rows[0].parameter.as_str(), rows[0].rank), ("b", Some(1)));
         assert_eq!((rows[1].parameter.as_str(), rows[1].rank), ("c", Some(2)));
         assert!(rows[3..].iter().all(|r| r.rank.is_none() && r.total.is_none()));
+    }
+
+    #[test]
+    fn spearman_gives_the_direction_and_handles_ties() {
+        let x = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(spearman(&x, &[10.0, 20.0, 30.0, 45.0]), Some(1.0));
+        assert_eq!(spearman(&x, &[4.0, 3.0, 3.0, 1.0]).map(|r| (r * 1e6).round() / 1e6), Some(-0.948683));
+        assert_eq!(spearman(&x, &[1.0; 4]), None);
+        assert_eq!(direction(Some(0.3)), "raises");
+        assert_eq!(direction(Some(-0.3)), "lowers");
+        assert_eq!(direction(Some(0.01)), "unclear");
+    }
+
+    #[test]
+    fn explain_sets_the_base_rate_and_warns_on_few_positive_runs() {
+        let d = saltelli(16, 2, None).unwrap();
+        // A rare yes/no outcome: one point in 64 has it in half its runs.
+        let mut y = vec![0.0; d.points.len()];
+        y[0] = 0.5;
+        let names = ["a".to_string(), "b".to_string()];
+        let outcomes = ["rare".to_string()];
+        let mut rows =
+            sensitivity(&Structure::Saltelli(d.layout), &names, &outcomes, &[y.clone()], 1).unwrap();
+        explain(&mut rows, &outcomes, &[y], &[true], &d.points, 4);
+        assert_eq!(rows[0].base.positive_runs, Some(2));
+        assert_eq!(rows[0].base.runs, 4 * d.points.len() as u64);
+        assert!(rows.iter().all(|r| r.warning.contains("only 2 of")), "{:?}", rows[0].warning);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::model::{with_overrides, Field, Setup};
 use crate::output::batch::{
     BatchWriter, Checkpoint, JobInfo, Layout, Role, RowFile, Timeseries, CHECKPOINT, SHARD_STATE,
 };
-use crate::output::manifest::{Manifest, ScenarioEntry};
+use crate::output::manifest::{Manifest, ScenarioAbout, ScenarioEntry};
 use crate::output::rows::RowReader;
 use crate::output::{fingerprint, read_json};
 use crate::scenario::Scenario;
@@ -308,18 +308,18 @@ impl<'a> Plan<'a> {
         self.scenarios
             .iter()
             .enumerate()
-            .map(|(si, s)| ScenarioEntry {
-                path: s.path.display().to_string(),
-                name: s.name.clone(),
-                sha256: s.sha256.clone(),
-                seed: self.seeds[si],
-                variants: self
-                    .entries
-                    .iter()
-                    .filter(|e| e.scenario == si)
-                    .map(|e| e.variant.to_string())
-                    .collect(),
-                replications: self.replications[si],
+            .map(|(si, s)| {
+                let variants: Vec<&str> =
+                    self.entries.iter().filter(|e| e.scenario == si).map(|e| e.variant).collect();
+                ScenarioEntry {
+                    path: s.path.display().to_string(),
+                    name: s.name.clone(),
+                    sha256: s.sha256.clone(),
+                    seed: self.seeds[si],
+                    variants: variants.iter().map(|v| v.to_string()).collect(),
+                    replications: self.replications[si],
+                    about: Some(ScenarioAbout::of(s, variants)),
+                }
             })
             .collect()
     }

@@ -538,6 +538,7 @@ impl Prepared {
             seed: self.seed,
             variants: vec![self.spec.variant.clone()],
             replications: self.replications,
+            about: None,
         };
         let (scenarios, per_candidate) = match &self.fit {
             Fit::One(_, s, _) => (vec![entry(s)], self.replications),

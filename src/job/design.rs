@@ -24,10 +24,10 @@ use super::{
 };
 use crate::batch::{BatchError, Pool, RunResult};
 use crate::explore::analysis::{
-    discover, sensitivity, SensitivityRow, BOOTSTRAP, DENSITY_TOLERANCE, MIN_COVERAGE,
+    direction, discover, explain, sensitivity, SensitivityRow, BOOTSTRAP, DENSITY_TOLERANCE, MIN_COVERAGE,
 };
 use crate::explore::outcome::{
-    dyad_index, sensitivity_measures, Condition, NamedMeasure, PointAcc, CONDITION_GRAMMAR,
+    dyad_index, sensitivity_measures, Condition, Measure, NamedMeasure, PointAcc, CONDITION_GRAMMAR,
 };
 use crate::explore::{
     build_design, design_seed, run_design, Design, DesignKind, Domain, RunSpec, SweepParam,
@@ -37,7 +37,7 @@ use crate::output::batch::{CHECKPOINT, SHARD_STATE};
 use crate::output::explore::{
     write_discovery, write_sensitivity, DesignCheckpoint, DesignFiles, DesignState,
 };
-use crate::output::manifest::{Manifest, ScenarioEntry};
+use crate::output::manifest::{Manifest, ScenarioAbout, ScenarioEntry};
 use crate::output::rows::copy_rows;
 use crate::output::{fingerprint, read_json, remove_with_temp, write_json, Opening, OutputError};
 use crate::scenario::Scenario;
@@ -120,6 +120,9 @@ pub struct DesignRun {
     pub resume: bool,
     /// Seconds between checkpoints (0: after every design point).
     pub checkpoint_seconds: f64,
+    /// One of several variants asked for at once: its files go to a folder
+    /// named after the variant inside the output folder.
+    pub per_variant: bool,
 }
 
 /// A swept parameter as the manifest records it.
@@ -375,9 +378,15 @@ pub fn prepare(run: &DesignRun) -> Result<Prepared, JobError> {
     let crn = spec.crn.unwrap_or(file.crn.unwrap_or(true));
     let seed = defaults::seed(spec.seed, &scenario);
     let design = build_design(kind, &params, base_points, levels, design_seed(seed, "design"))?;
-    let out = run.out.clone().unwrap_or_else(|| {
-        super::default_out(Path::new("results").join(command).join(&scenario.name), run.shard)
-    });
+    let out = match (&run.out, run.per_variant) {
+        (Some(out), false) => out.clone(),
+        (Some(out), true) => out.join(&spec.variant),
+        (None, per_variant) => {
+            let base = Path::new("results").join(command).join(&scenario.name);
+            let base = if per_variant { base.join(&spec.variant) } else { base };
+            super::default_out(base, run.shard)
+        }
+    };
     let keys = params.iter().map(|p| p.key.clone()).collect();
     let n = design.values.len();
     let points = match run.shard {
@@ -513,6 +522,7 @@ impl Prepared {
             seed: self.seed,
             variants: vec![s.variants[self.variant].name.clone()],
             replications: self.replications,
+            about: Some(ScenarioAbout::of(s, [s.variants[self.variant].name.as_str()])),
         };
         Manifest::new(
             self.command(),
@@ -569,8 +579,42 @@ struct Boundary {
     cases: usize,
 }
 
-/// Runs a design job, and its analysis unless it is a shard.
+/// Runs a design job, and its analysis unless it is a shard. A comma list
+/// of variants (`--variant baseline,isis_k_surge`) runs the same design on
+/// each in turn, each into a folder named after it, and reports them in
+/// the order given.
 pub fn run(
+    run: &DesignRun,
+    pool: &Pool,
+    stop: &AtomicBool,
+    progress: &dyn Progress,
+) -> Result<Report, JobError> {
+    let variants: Vec<&str> = run.spec.variant.split(',').map(str::trim).collect();
+    if variants.len() == 1 {
+        return run_one(run, pool, stop, progress);
+    }
+    if let Some(v) = variants.iter().enumerate().find_map(|(i, v)| variants[..i].contains(v).then_some(v)) {
+        bail!("--variant {}: `{v}` is named twice", run.spec.variant);
+    }
+    if variants.iter().any(|v| v.is_empty()) {
+        bail!("--variant {}: an empty name in the list", run.spec.variant);
+    }
+    let mut report = Report::default();
+    for v in variants {
+        let mut one = run.clone();
+        one.spec.variant = v.to_string();
+        one.per_variant = true;
+        let r = run_one(&one, pool, stop, progress)?;
+        let _ = writeln!(report.text, "== variant {v}");
+        report.text.push_str(&r.text);
+        report.text.push('\n');
+        report.notes.extend(r.notes);
+    }
+    Ok(report)
+}
+
+/// Runs one variant's design (see [`run`]).
+fn run_one(
     run: &DesignRun,
     pool: &Pool,
     stop: &AtomicBool,
@@ -811,6 +855,7 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Report, JobError> {
         shard: None,
         resume: false,
         checkpoint_seconds: defaults::CHECKPOINT_SECONDS,
+        per_variant: false,
     };
     let mut prep = prepare(&run)?;
     if parts[0].details.fingerprint != prep.fingerprint {
@@ -869,8 +914,11 @@ fn finish(prep: &Prepared, mut collected: Collected) -> Result<Report, JobError>
         Plan::Sensitivity { method, dyad, stage, year, measures } => {
             let names: Vec<String> = measures.iter().map(|m| m.name.clone()).collect();
             let bootstrap_seed = design_seed(prep.seed, "bootstrap");
-            let rows =
+            let mut rows =
                 sensitivity(&prep.design.structure, &prep.keys, &names, &collected.means, bootstrap_seed)?;
+            let binary: Vec<bool> =
+                measures.iter().map(|m| matches!(m.measure, Measure::ReachedBefore { .. })).collect();
+            explain(&mut rows, &names, &collected.means, &binary, &prep.design.values, prep.replications);
             collected.paths.push(write_sensitivity(&prep.out, &rows)?);
             text = sensitivity_table(&rows);
             details.analysis = Some(AnalysisDetails::Sensitivity {
@@ -897,6 +945,9 @@ fn finish(prep: &Prepared, mut collected: Collected) -> Result<Report, JobError>
             let found = discover(&x, &y, &prep.keys)?;
             collected.paths.push(write_discovery(&prep.out, &found, &prep.keys)?);
             let chosen = &found.trajectory[found.chosen];
+            if !found.warning.is_empty() {
+                let _ = writeln!(text, "warning: {}", found.warning);
+            }
             let _ = writeln!(
                 text,
                 "`{outcome}` happens in {:.0} % of all {} runs.",
@@ -932,7 +983,8 @@ fn finish(prep: &Prepared, mut collected: Collected) -> Result<Report, JobError>
     Ok(Report { text, ..Report::default() })
 }
 
-/// Per outcome, the parameters in rank order with their main index.
+/// Per outcome, its base, the parameters in rank order with their main
+/// index and the direction of their effect, then the warnings.
 fn sensitivity_table(rows: &[SensitivityRow]) -> String {
     let mut out = String::new();
     let fmt = |t: Option<(f64, f64, f64)>| match t {
@@ -940,31 +992,65 @@ fn sensitivity_table(rows: &[SensitivityRow]) -> String {
         None => format!("{:>27}", "-"),
     };
     let mut last = "";
+    let mut warnings: Vec<String> = Vec::new();
+    let flush = |out: &mut String, warnings: &mut Vec<String>| {
+        for w in warnings.drain(..) {
+            let _ = writeln!(out, "  warning: {w}");
+        }
+    };
     for r in rows {
         if r.outcome != last {
+            flush(&mut out, &mut warnings);
             last = &r.outcome;
             out.push('\n');
             let (main, other) = match r.method {
                 "morris" => ("mu* [95% CI]", "sigma"),
                 _ => ("total [95% CI]", "first order [95% CI]"),
             };
-            let _ = writeln!(out, "{}\n  rank  {:<48} {main:>27}  {other:>27}", r.outcome, "parameter");
+            let base = match r.base.positive_runs {
+                Some(k) => format!("base rate {:.1} % ({k} of {} runs)", 100.0 * r.base.mean, r.base.runs),
+                None => format!("mean {:.3} over {} runs", r.base.mean, r.base.runs),
+            };
+            let _ = writeln!(
+                out,
+                "{} ({base})\n  rank  {:<48} {main:>27}  {other:>27}  effect of a higher value",
+                r.outcome, "parameter"
+            );
             if r.rank.is_none() {
                 out.push_str("  (the outcome did not vary over the design: no parameter moves it)\n");
             }
         }
+        for w in r.warning.split("; ").filter(|w| !w.is_empty()) {
+            let w =
+                if w.starts_with("index above 1") { format!("{}: {w}", r.parameter) } else { w.to_string() };
+            if !warnings.contains(&w) {
+                warnings.push(w);
+            }
+        }
         let rank = r.rank.map_or("-".to_string(), |k| k.to_string());
+        let effect = match (direction(r.spearman), r.spearman) {
+            ("", _) | (_, None) => "-".to_string(),
+            ("unclear", Some(rho)) => format!("unclear (rank corr. {rho:+.2})"),
+            (d, Some(rho)) => format!("{d} it (rank corr. {rho:+.2})"),
+        };
         let _ = match r.method {
             "morris" => writeln!(
                 out,
-                "  {rank:>4}  {:<48} {}  {:>27}",
+                "  {rank:>4}  {:<48} {}  {:>27}  {effect}",
                 r.parameter,
                 fmt(r.mu_star),
                 r.sigma.map_or("-".into(), |s| format!("{s:.3}"))
             ),
-            _ => writeln!(out, "  {rank:>4}  {:<48} {}  {}", r.parameter, fmt(r.total), fmt(r.first_order)),
+            _ => writeln!(
+                out,
+                "  {rank:>4}  {:<48} {}  {}  {effect}",
+                r.parameter,
+                fmt(r.total),
+                fmt(r.first_order)
+            ),
         };
     }
+    flush(&mut out, &mut warnings);
     out.push('\n');
     out
 }

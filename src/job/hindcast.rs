@@ -199,6 +199,7 @@ pub fn run(
             seed: s.seed,
             variants: vec!["baseline".into()],
             replications,
+            about: None,
         })
         .collect();
     let runs = replications * scored.len() as u64;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::batch::{dyad_outcome_columns, write_dyad_outcome};
 use super::{CsvFile, Opening, OutputError};
 use crate::batch::RunResult;
-use crate::explore::analysis::{Discovery, SensitivityRow};
+use crate::explore::analysis::{direction, Discovery, SensitivityRow};
 use crate::explore::outcome::{scalar_names, PointAcc};
 use crate::model::Setup;
 
@@ -283,6 +283,13 @@ pub fn write_sensitivity(dir: &Path, rows: &[SensitivityRow]) -> Result<std::pat
         "total",
         "total_ci_low",
         "total_ci_high",
+        "mu",
+        "spearman",
+        "direction",
+        "outcome_mean",
+        "positive_runs",
+        "runs",
+        "warning",
     ];
     let mut f = CsvFile::create(&dir.join("sensitivity.csv"), &h)?;
     let triple = |f: &mut CsvFile, t: Option<(f64, f64, f64)>| match t {
@@ -304,6 +311,12 @@ pub fn write_sensitivity(dir: &Path, rows: &[SensitivityRow]) -> Result<std::pat
         f.opt_num(r.sigma);
         triple(&mut f, r.first_order);
         triple(&mut f, r.total);
+        f.opt_num(r.mu).opt_num(r.spearman).text(direction(r.spearman)).num(r.base.mean);
+        match r.base.positive_runs {
+            Some(k) => f.int(k),
+            None => f.empty(),
+        };
+        f.int(r.base.runs).text(&r.warning);
         f.end_row()?;
     }
     let path = f.path().to_path_buf();
@@ -324,6 +337,7 @@ pub fn write_discovery(
         h.push(format!("{n}_low"));
         h.push(format!("{n}_high"));
     }
+    h.extend(["base_rate", "positive_runs", "warning"].map(String::from));
     let mut f = CsvFile::create(&dir.join("discovery.csv"), &h)?;
     for (step, b) in d.trajectory.iter().enumerate() {
         f.int(step)
@@ -337,6 +351,7 @@ pub fn write_discovery(
         for &(lo, hi) in &b.limits {
             f.num(lo).num(hi);
         }
+        f.num(d.base_rate).int(d.positive_runs).text(&d.warning);
         f.end_row()?;
     }
     let path = f.path().to_path_buf();

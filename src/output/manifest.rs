@@ -28,6 +28,48 @@ pub struct ScenarioEntry {
     pub variants: Vec<String>,
     /// Replications per variant.
     pub replications: u64,
+    /// What the scenario covers and assumes, for reports read away from the
+    /// scenario file (absent in manifests of commands that do not write it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<ScenarioAbout>,
+}
+
+/// The facts a report states about a scenario: its calendar span, what each
+/// variant assumes and the actors' display names.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioAbout {
+    /// First simulated month, `YYYY-MM`.
+    pub start: String,
+    /// Last simulated month (the horizon), `YYYY-MM`.
+    pub end: String,
+    /// `[variants.<name>].description` per variant, in the order of `variants`.
+    pub descriptions: Vec<String>,
+    /// Actor id to display name (`us` → `United States`).
+    pub actors: std::collections::BTreeMap<String, String>,
+}
+
+impl ScenarioAbout {
+    /// The facts of `scenario` for the variants named, in that order.
+    pub fn of<'a>(scenario: &crate::scenario::Scenario, variants: impl IntoIterator<Item = &'a str>) -> Self {
+        let base = &scenario.base;
+        let descriptions = variants
+            .into_iter()
+            .map(|name| {
+                scenario
+                    .variants
+                    .iter()
+                    .find(|v| v.name == name)
+                    .map(|v| v.description.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        ScenarioAbout {
+            start: base.start.to_string(),
+            end: base.month(base.horizon).to_string(),
+            descriptions,
+            actors: base.world.actors.iter().map(|a| (a.id.clone(), a.name.clone())).collect(),
+        }
+    }
 }
 
 /// When a command started and finished, and the wall time between.

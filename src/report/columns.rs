@@ -32,7 +32,7 @@ impl Format {
     pub fn label(self) -> &'static str {
         match self {
             Format::Text => "text",
-            Format::Date => "date (ISO text)",
+            Format::Date => "date (yyyy-mm-dd)",
             Format::Seed => "seed (text)",
             Format::Integer => "integer",
             Format::Percent => "share (0.0%)",

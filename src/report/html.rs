@@ -30,7 +30,7 @@ pub struct Inputs<'a> {
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:1100px;color:#222}\
 table{border-collapse:collapse;font-size:13px;margin:1em 0}\
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}\
-th{background:#f0f0f0}td.t{text-align:left;white-space:nowrap}\
+th{background:#f0f0f0}td.t{text-align:left;white-space:nowrap}td.d{text-align:left}\
 .note{color:#555;font-size:13px}ul.timeline{font-size:13px}\
 .when{font-family:monospace;color:#555}figure{margin:1.5em 0}figcaption{font-size:13px;color:#444}\
 svg{max-width:100%;height:auto}";
@@ -51,6 +51,7 @@ pub fn page(inputs: &Inputs<'_>) -> String {
     for note in inputs.notes {
         out.push_str(&format!("<p class=\"note\">Note: {}</p>\n", escape(note)));
     }
+    out.push_str(&scenarios(inputs.folder));
     if let Some(summary) = inputs.summary {
         out.push_str("<h2>Headline</h2>\n");
         out.push_str(&headline(summary));
@@ -104,6 +105,42 @@ fn folder_name(folder: &Folder) -> String {
 /// page then holds no URL at all.
 fn inline_svg(svg: &str) -> String {
     svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1)
+}
+
+/// Per scenario: the span simulated and what each variant assumes, from the
+/// manifest; a note when the manifest predates these facts.
+fn scenarios(folder: &Folder) -> String {
+    let mut out = String::new();
+    for entry in &folder.scenarios {
+        let Some(about) = &entry.about else {
+            out.push_str(&format!(
+                "<p class=\"note\">{}: the manifest does not record the horizon or the variants' descriptions \
+                 (written by an older detente); see {}.</p>\n",
+                escape(&entry.name),
+                escape(&entry.path)
+            ));
+            continue;
+        };
+        out.push_str(&format!(
+            "<h2>Scenario {}</h2>\n<p>Simulated month by month from <b>{}</b> to the horizon <b>{}</b>; \
+             {} runs per variant. \u{201c}By the horizon\u{201d} means by the end of {}.</p>\n",
+            escape(&entry.name),
+            escape(&about.start),
+            escape(&about.end),
+            entry.replications,
+            escape(&about.end)
+        ));
+        out.push_str("<table>\n<tr><th>variant</th><th>what it assumes</th></tr>\n");
+        for (v, d) in entry.variants.iter().zip(&about.descriptions) {
+            out.push_str(&format!(
+                "<tr><td class=\"t\">{}</td><td class=\"d\">{}</td></tr>\n",
+                escape(v),
+                escape(d.trim())
+            ));
+        }
+        out.push_str("</table>\n");
+    }
+    out
 }
 
 /// Per scenario, variant and dyad: share reaching each stage and its median date.

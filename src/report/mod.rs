@@ -25,6 +25,8 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::calendar::YearMonth;
+use crate::output::manifest::{ScenarioAbout, ScenarioEntry};
 use crate::output::{AtomicFile, OutputError};
 use crate::reference::{ReferenceError, ReferencePath};
 use table::Table;
@@ -151,6 +153,8 @@ pub struct Folder {
     pub csvs: Vec<PathBuf>,
     /// `manifest.json`, parsed, if present and readable.
     pub manifest: Option<serde_json::Value>,
+    /// The manifest's scenario entries (empty without a manifest).
+    pub scenarios: Vec<ScenarioEntry>,
 }
 
 impl Folder {
@@ -176,7 +180,32 @@ impl Folder {
         let manifest = std::fs::read_to_string(dir.join("manifest.json"))
             .ok()
             .and_then(|text| serde_json::from_str(&text).ok());
-        Ok(Folder { dir: dir.to_path_buf(), csvs, manifest })
+        let scenarios = manifest
+            .as_ref()
+            .and_then(|m: &serde_json::Value| {
+                serde_json::from_value::<Vec<ScenarioEntry>>(m["scenarios"].clone()).ok()
+            })
+            .unwrap_or_default();
+        Ok(Folder { dir: dir.to_path_buf(), csvs, manifest, scenarios })
+    }
+
+    /// What the manifest says about scenario `name`: its span, variant
+    /// descriptions and actor names (`None` for folders of older versions).
+    pub fn about(&self, name: &str) -> Option<&ScenarioAbout> {
+        self.scenarios.iter().find(|s| s.name == name)?.about.as_ref()
+    }
+
+    /// Display name of actor `id` of scenario `scenario`, else the id.
+    pub fn actor_name(&self, scenario: &str, id: &str) -> String {
+        self.about(scenario).and_then(|a| a.actors.get(id)).cloned().unwrap_or_else(|| id.to_string())
+    }
+
+    /// Months from the start to the horizon of `scenario`, from the manifest.
+    pub fn horizon_months(&self, scenario: &str) -> Option<u32> {
+        let about = self.about(scenario)?;
+        let start = YearMonth::parse(&about.start).ok()?;
+        let end = YearMonth::parse(&about.end).ok()?;
+        u32::try_from(end.months_since(start)).ok()
     }
 
     /// `name` inside the folder, if that file exists.

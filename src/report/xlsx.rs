@@ -3,7 +3,10 @@
 //!
 //! Cells keep the CSV's values exactly: numbers are parsed from the CSV text
 //! and stored as numbers (a number format only changes how they are shown),
-//! dates and seeds stay text, empty cells stay empty. Per-run tables (those
+//! ISO dates become date cells shown as `yyyy-mm-dd`, seeds stay text
+//! (a spreadsheet keeps only 15 digits of a number), empty cells stay empty.
+//! Every sheet has a frozen, filtered header and prints landscape, one page
+//! wide. Per-run tables (those
 //! with a `replicate` column) are sampled to their first
 //! [`RUN_SAMPLE_ROWS`](super::RUN_SAMPLE_ROWS) rows, and the columns sheet
 //! says so, because a large batch has more rows than a spreadsheet opens
@@ -13,7 +16,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 
-use rust_xlsxwriter::{Format as CellFormat, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{ExcelDateTime, Format as CellFormat, Workbook, Worksheet, XlsxError};
 
 use super::columns::{describe, Format};
 use super::table::Table;
@@ -32,6 +35,7 @@ struct Formats {
     percent: CellFormat,
     trust: CellFormat,
     decimal: CellFormat,
+    date: CellFormat,
     wrap: CellFormat,
 }
 
@@ -43,6 +47,8 @@ impl Formats {
             percent: CellFormat::new().set_num_format("0.0%"),
             trust: CellFormat::new().set_num_format("0.000"),
             decimal: CellFormat::new().set_num_format("General"),
+            // ISO order whatever the reader's locale.
+            date: CellFormat::new().set_num_format("yyyy-mm-dd"),
             wrap: CellFormat::new().set_text_wrap(),
         }
     }
@@ -152,7 +158,15 @@ fn write_table(ws: &mut Worksheet, table: &Table, formats: &Formats) -> Result<(
             }
             let col = c as u16;
             match kinds[c] {
-                Format::Text | Format::Date | Format::Seed => {
+                Format::Date => match iso_date(value) {
+                    Some(d) => {
+                        ws.write_datetime_with_format(r, col, &d, &formats.date)?;
+                    }
+                    None => {
+                        ws.write_string(r, col, value)?;
+                    }
+                },
+                Format::Text | Format::Seed => {
                     ws.write_string(r, col, value)?;
                 }
                 kind => match value.parse::<f64>() {
@@ -167,10 +181,33 @@ fn write_table(ws: &mut Worksheet, table: &Table, formats: &Formats) -> Result<(
         }
     }
     for (c, w) in widths.iter().enumerate() {
-        ws.set_column_width(c as u16, (*w as f64 + 2.0).clamp(8.0, 60.0))?;
+        // The filter button takes about two characters of the header cell.
+        ws.set_column_width(c as u16, (*w as f64 + 4.0).clamp(10.0, 60.0))?;
     }
     ws.set_freeze_panes(1, 0)?;
+    if ncols > 0 {
+        ws.autofilter(0, 0, table.rows.len() as u32, (ncols - 1) as u16)?;
+    }
+    print_setup(ws)?;
     Ok(())
+}
+
+/// Landscape, one page wide (as many tall as needed), the header row on
+/// every page: a wide table prints legibly instead of as columns strewn
+/// over hundreds of pages.
+fn print_setup(ws: &mut Worksheet) -> Result<(), XlsxError> {
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, 0)?;
+    Ok(())
+}
+
+/// A `YYYY-MM-DD` cell as a spreadsheet date; `None` for anything else,
+/// which then stays text.
+fn iso_date(text: &str) -> Option<ExcelDateTime> {
+    let d = crate::calendar::Date::parse(text).ok()?;
+    let ym = d.year_month();
+    ExcelDateTime::from_ymd(u16::try_from(ym.year()).ok()?, ym.month() as u8, d.day() as u8).ok()
 }
 
 /// The "columns" sheet: first where each sheet came from, then every column.
@@ -211,6 +248,8 @@ fn write_columns_sheet(
     ws.set_column_width(2, 16)?;
     ws.set_column_width(3, 100)?;
     ws.set_freeze_panes(1, 0)?;
+    ws.autofilter(0, 0, r.saturating_sub(1), 3)?;
+    print_setup(ws)?;
     Ok(())
 }
 

@@ -222,9 +222,35 @@ fn sensitivity_ranks_parameters_per_outcome() {
                 "first_order_ci_high",
                 "total",
                 "total_ci_low",
-                "total_ci_high"
+                "total_ci_high",
+                "mu",
+                "spearman",
+                "direction",
+                "outcome_mean",
+                "positive_runs",
+                "runs",
+                "warning"
             ]
         );
+        // Each index says which way the parameter moves the outcome and what
+        // the outcome rests on: a stronger group peaks higher.
+        let row = |o: &str, p: &str| {
+            table.rows.iter().find(|r| r[0] == o && r[1] == p).unwrap_or_else(|| panic!("{o} {p}")).clone()
+        };
+        let peak_by_strength = row("raiders_peak_strength", STRENGTH);
+        assert_eq!(peak_by_strength[table.col("direction")], "raises", "{peak_by_strength:?}");
+        assert!(peak_by_strength[table.col("spearman")].parse::<f64>().unwrap() > 0.05);
+        assert_eq!(peak_by_strength[table.col("positive_runs")], "", "peak strength is not yes/no");
+        let by_year = row("north-south_p_stage_3_by_2002", STRENGTH);
+        let runs: u64 = by_year[table.col("runs")].parse().unwrap();
+        let positive: u64 = by_year[table.col("positive_runs")].parse().unwrap();
+        let mean: f64 = by_year[table.col("outcome_mean")].parse().unwrap();
+        assert!((mean - positive as f64 / runs as f64).abs() < 1e-6, "base rate {mean} vs {positive}/{runs}");
+        assert!(out.stdout.contains("base rate"), "{out}");
+        if positive < 50 {
+            assert!(by_year[table.col("warning")].contains("fewer than 50"), "{by_year:?}");
+            assert!(out.stdout.contains("warning: only"), "{out}");
+        }
         let outcomes: Vec<&str> = table.column("outcome");
         for o in [
             "north-south_months_to_stage_3",
@@ -247,6 +273,76 @@ fn sensitivity_ranks_parameters_per_outcome() {
         assert!(table.column(other).iter().all(|c| c.is_empty()));
         assert!(w.read(&format!("{dir}/manifest.json")).contains(&format!("\"design\": \"{method}\"")));
     }
+}
+
+#[test]
+fn sensitivity_runs_several_variants_into_one_folder_each() {
+    let w = Workdir::new();
+    let file = tiny(&w);
+    let args = |variant: &str, out: &str| {
+        [
+            "sensitivity",
+            &file,
+            "--method",
+            "morris",
+            "--param",
+            "actors.raiders.group.recruitment=0:0.2",
+            "--param",
+            "actors.north.pragmatism=0.2:0.8",
+            "--points",
+            "3",
+            "-n",
+            "2",
+            "--stage",
+            "3",
+            "--year",
+            "2002",
+            "--variant",
+            variant,
+            "--out",
+            out,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let out = w.run(&args("baseline,calm", "both")).ok();
+    assert!(out.stdout.contains("== variant baseline") && out.stdout.contains("== variant calm"), "{out}");
+    // Each variant's folder holds what a one-variant command writes.
+    w.run(&args("calm", "calm_only")).ok();
+    assert_eq!(w.read("both/calm/sensitivity.csv"), w.read("calm_only/sensitivity.csv"));
+    assert!(w.read("both/baseline/manifest.json").contains("\"baseline\""));
+    let out = w.run(&args("calm,calm", "twice"));
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(out.stderr.contains("named twice"), "{out}");
+}
+
+#[test]
+fn discover_warns_when_few_runs_have_the_outcome() {
+    let w = Workdir::new();
+    let file = tiny(&w);
+    // 20 runs in all: whatever the share, fewer than 50 runs have it.
+    let out = w
+        .run(&[
+            "discover",
+            &file,
+            "--outcome",
+            "group:raiders:peak_above:0.6",
+            "--param",
+            "actors.raiders.group.strength=0.1:0.9",
+            "--points",
+            "10",
+            "-n",
+            "2",
+            "--out",
+            "d",
+        ])
+        .ok();
+    assert!(out.stdout.contains("warning: only"), "{out}");
+    let table = Table::parse(&w.read("d/discovery.csv"));
+    assert!(table.column("warning").iter().all(|c| c.contains("fewer than 50")));
+    let positive: u64 = table.column("positive_runs")[0].parse().unwrap();
+    let rate: f64 = table.column("base_rate")[0].parse().unwrap();
+    assert!((rate - positive as f64 / 20.0).abs() < 1e-6);
 }
 
 #[test]

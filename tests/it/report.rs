@@ -24,13 +24,31 @@ fn read_csv(path: &Path) -> Vec<Vec<String>> {
     reader.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect()
 }
 
-/// A workbook cell equals a CSV cell: same text, or the same number.
+/// Spreadsheet serial day of an ISO date (days since 1899-12-30).
+fn serial(text: &str) -> Option<f64> {
+    let mut parts = text.split('-').map(|p| p.parse::<i64>());
+    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(d))) = (parts.next(), parts.next(), parts.next()) else {
+        return None;
+    };
+    // Days from 0000-03-01 (Hinnant's days_from_civil), then from 1899-12-30.
+    let days = |y: i64, m: i64, d: i64| {
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+        era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy
+    };
+    Some((days(y, m, d) - days(1899, 12, 30)) as f64)
+}
+
+/// A workbook cell equals a CSV cell: same text, the same number, or the same date.
 fn same(cell: &Data, text: &str) -> bool {
     match cell {
         Data::Empty => text.is_empty(),
         Data::String(s) => s == text,
         Data::Float(f) => text.parse::<f64>().is_ok_and(|x| x == *f),
         Data::Int(i) => text.parse::<i64>().is_ok_and(|x| x == *i),
+        Data::DateTime(d) => serial(text) == Some(d.as_f64()),
         _ => false,
     }
 }
@@ -101,7 +119,17 @@ fn report_builds_every_deliverable_from_a_small_run() {
     assert_eq!(time.matches("<g class=\"panel\"").count(), variants.len());
     let tornado = std::fs::read_to_string(charts.join("tornado.svg")).unwrap();
     assert_eq!(tornado.matches("class=\"bar\"").count(), 2);
-    for svg in [&stage, &trust, &time, &tornado] {
+    // Cumulative probabilities: a panel per stage above the start, every
+    // variant in each with its interval band, a colour key per variant;
+    // actors by name.
+    let cumulative =
+        std::fs::read_to_string(charts.join("cumulative_us_vietnam_1975_us-vietnam.svg")).unwrap();
+    let panels = cumulative.matches("<g class=\"panel\"").count();
+    assert!(panels >= 3, "{panels} stage panels");
+    assert_eq!(cumulative.matches("class=\"band\"").count(), panels * variants.len());
+    assert_eq!(cumulative.matches("class=\"key\"").count(), variants.len());
+    assert!(!trust.contains("a's trust") && trust.contains("trust of United States in"), "actor names");
+    for svg in [&stage, &trust, &time, &tornado, &cumulative] {
         assert_eq!(svg.matches("<svg").count(), 1);
         assert_eq!(svg.matches('<').count(), svg.matches('>').count(), "unbalanced markup");
     }
@@ -110,10 +138,15 @@ fn report_builds_every_deliverable_from_a_small_run() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(!html.to_lowercase().contains("<script"));
     assert!(!html.contains("http"), "the page holds a URL");
-    assert_eq!(html.matches("<svg").count(), 4);
+    assert_eq!(html.matches("<svg").count(), 5);
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert!(html.contains(manifest["scenarios"][0]["sha256"].as_str().unwrap()));
+    // The page says what each variant assumes and where the horizon is.
+    assert!(html.contains("to the horizon <b>"), "no horizon on the page");
+    let about = &manifest["scenarios"][0]["about"];
+    let description = about["descriptions"][0].as_str().unwrap().trim();
+    assert!(html.contains(&detente::report::escape(description)), "no variant description on the page");
 
     // Exemplars: three percentiles per variant.
     let ex = read_csv(&out.join("exemplars.csv"));
@@ -169,4 +202,121 @@ fn run_writes_the_workbook_and_the_report_when_asked() {
     for f in ["y/results.xlsx", "y/report.html", "y/charts/time_to_stage_5.svg"] {
         assert!(wd.join(f).exists(), "{f} missing: {:?}", wd.files());
     }
+}
+
+/// One cell of a LibreOffice flat-XML sheet: its value type and its value
+/// (`office:value`, `office:date-value` or the text).
+#[derive(Debug, Clone, PartialEq)]
+struct OdsCell {
+    kind: String,
+    value: String,
+}
+
+/// The rows of sheet `name` in a `.fods` document, repeated cells expanded
+/// (trailing empty runs are cut).
+fn fods_sheet(xml: &str, name: &str) -> Vec<Vec<OdsCell>> {
+    let attr = |tag: &str, key: &str| -> Option<String> {
+        let at = tag.find(&format!(" {key}=\""))? + key.len() + 3;
+        Some(tag[at..at + tag[at..].find('"')?].to_string())
+    };
+    let start = xml.find(&format!("<table:table table:name=\"{name}\"")).expect("sheet in the document");
+    let body = &xml[start..start + xml[start..].find("</table:table>").unwrap()];
+    let mut rows = Vec::new();
+    for row in body.split("<table:table-row").skip(1) {
+        let mut cells = Vec::new();
+        for piece in row.split("<table:table-cell").skip(1) {
+            let tag = &piece[..piece.find('>').unwrap_or(piece.len())];
+            let kind = attr(tag, "office:value-type").unwrap_or_default();
+            let text = piece
+                .find("<text:p>")
+                .map(|i| piece[i + 8..i + 8 + piece[i + 8..].find("</text:p>").unwrap_or(0)].to_string())
+                .unwrap_or_default();
+            let value = attr(tag, "office:date-value").or_else(|| attr(tag, "office:value")).unwrap_or(text);
+            let repeat: usize =
+                attr(tag, "table:number-columns-repeated").and_then(|n| n.parse().ok()).unwrap_or(1);
+            // A long run of repeats is the empty rest of the row.
+            for _ in 0..repeat.min(64) {
+                cells.push(OdsCell { kind: kind.clone(), value: value.clone() });
+            }
+        }
+        rows.push(cells);
+    }
+    rows
+}
+
+/// `results.xlsx` read by LibreOffice (an independent, widely used reader):
+/// dates are date cells, numbers are numbers, headers and seeds are text,
+/// and the print setup survives. LibreOffice is optional on a workstation
+/// (the test says it skipped) and required in CI, which installs it.
+#[test]
+fn workbook_reads_in_libreoffice_with_dates_and_numbers() {
+    let found =
+        std::process::Command::new("soffice").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        if std::env::var_os("DETENTE_REQUIRE_LIBREOFFICE").is_some() || std::env::var_os("CI").is_some() {
+            panic!("LibreOffice (soffice) is required here: apt-get install -y --no-install-recommends libreoffice-calc");
+        }
+        eprintln!(
+            "skipped: soffice (LibreOffice) is not installed; .ci/run installs it and requires this test"
+        );
+        return;
+    }
+    let wd = Workdir::new();
+    small_run(&wd, "out", false);
+    wd.run(&["report", "out", "--xlsx"]).ok();
+    // A private profile, so a desktop LibreOffice of the user is not disturbed.
+    let profile = format!("-env:UserInstallation=file://{}", wd.join("lo-profile").display());
+    let status = std::process::Command::new("soffice")
+        .args([profile.as_str(), "--headless", "--convert-to", "fods", "--outdir"])
+        .arg(wd.join("lo"))
+        .arg(wd.join("out/results.xlsx"))
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "soffice failed: {}", String::from_utf8_lossy(&status.stderr));
+    let xml = std::fs::read_to_string(wd.join("lo/results.fods")).unwrap();
+
+    let summary = read_csv(&wd.join("out/summary.csv"));
+    let cells = fods_sheet(&xml, "summary");
+    let header = &summary[0];
+    assert!(cells[0].iter().take(header.len()).all(|c| c.kind == "string"), "header cells are text");
+    let (mut dates, mut numbers) = (0, 0);
+    for (csv_row, ods_row) in summary[1..].iter().zip(&cells[1..]) {
+        for (c, text) in csv_row.iter().enumerate() {
+            let cell = &ods_row[c];
+            if text.is_empty() {
+                assert_eq!(cell.kind, "", "{}: an empty CSV cell stays empty", header[c]);
+            } else if header[c].ends_with("_date_median") {
+                assert_eq!(
+                    (cell.kind.as_str(), cell.value.as_str()),
+                    ("date", text.as_str()),
+                    "{}",
+                    header[c]
+                );
+                dates += 1;
+            } else if let Ok(x) = text.parse::<f64>() {
+                assert!(matches!(cell.kind.as_str(), "float" | "percentage"), "{}: {cell:?}", header[c]);
+                assert_eq!(cell.value.parse::<f64>().unwrap(), x, "{}", header[c]);
+                numbers += 1;
+            } else {
+                assert_eq!(
+                    (cell.kind.as_str(), cell.value.as_str()),
+                    ("string", text.as_str()),
+                    "{}",
+                    header[c]
+                );
+            }
+        }
+    }
+    assert!(dates > 0 && numbers > 0, "dates {dates}, numbers {numbers}");
+    // Seeds keep all their digits as text; run dates are dates too.
+    let runs = read_csv(&wd.join("out/runs.csv"));
+    let run_cells = fods_sheet(&xml, "runs");
+    let seed = runs[0].iter().position(|h| h == "run_seed").unwrap();
+    assert_eq!(run_cells[1][seed], OdsCell { kind: "string".into(), value: runs[1][seed].clone() });
+    let date = runs[0].iter().position(|h| h == "stage_1_date").unwrap();
+    assert_eq!(run_cells[1][date].kind, "date");
+    // Filters on every sheet's header, landscape pages one wide.
+    assert!(xml.contains("table:target-range-address=\"summary.A1:"), "no filter on the summary");
+    assert!(xml.contains("print-orientation=\"landscape\""));
+    assert!(xml.contains("scale-to-X=\"1\""));
 }
