@@ -1,4 +1,6 @@
-//! Engine benchmarks: one tick, one run, a 1,000-run batch on 1 and 2 threads.
+//! Engine benchmarks: one tick, each mechanism, one run, a 1,000-run batch
+//! on 1 and 2 threads, and the cost per ordered pair of a tick on the
+//! synthetic family of `benches/synthetic.sh` (8 to 256 actors).
 //!
 //! Run with `cargo bench --bench engine`; figures are recorded in
 //! docs/PERFORMANCE.md with the command that produced them.
@@ -100,6 +102,41 @@ fn run(c: &mut Criterion) {
     group.finish();
 }
 
+/// The synthetic scenario of `n` actors that `benches/synthetic.sh` prints.
+fn synthetic(n: usize) -> Scenario {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("benches/synthetic.sh");
+    let out = std::process::Command::new("sh").arg(&script).arg(n.to_string()).output().expect("sh runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("the script prints UTF-8");
+    detente::scenario::parse(&script, text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// One tick of the synthetic family, averaged over whole runs (a new run
+/// starts at the horizon: one start per 360 ticks); throughput in ordered
+/// pairs, so criterion's rate is the inverse of the cost per ordered pair.
+fn scaling(c: &mut Criterion) {
+    let mut group = c.benchmark_group("scaling");
+    for n in [8, 16, 32, 64, 128, 256] {
+        let s = synthetic(n);
+        let setup = &s.base;
+        group.throughput(Throughput::Elements((n * (n - 1)) as u64));
+        let mut sim = Simulator::new();
+        let mut rec = Recorder::new(false, false);
+        let mut seed = 7;
+        sim.start(setup, seed, &mut rec);
+        group.bench_function(format!("tick/{n}"), |b| {
+            b.iter(|| {
+                if !sim.step(setup, &mut rec) {
+                    seed += 1;
+                    sim.start(setup, seed, &mut rec);
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
 fn batch(c: &mut Criterion) {
     let s = scenario("scenarios/afghanistan/baseline.toml");
     let mut group = c.benchmark_group("batch_1000/afghanistan");
@@ -132,5 +169,5 @@ fn batch(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, tick, mechanisms, run, batch);
+criterion_group!(benches, tick, mechanisms, run, batch, scaling);
 criterion_main!(benches);

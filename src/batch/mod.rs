@@ -121,6 +121,12 @@ impl Pool {
 
 /// Runs every job on `pool`; `consume(job_index, runs)` receives each chunk
 /// in order. `stop` is polled between chunks.
+///
+/// The next chunk is computed while the caller consumes the current one
+/// (writes its rows), so writing does not hold up the workers; chunks are
+/// still handed over one at a time in replicate order. A chunk started
+/// before the stop flag or a consumer error was seen is finished and
+/// dropped.
 pub fn execute<E>(
     jobs: &[Job<'_>],
     pool: &Pool,
@@ -128,30 +134,45 @@ pub fn execute<E>(
     stop: &AtomicBool,
     mut consume: impl FnMut(usize, &[RunResult]) -> Result<(), E>,
 ) -> Result<(), BatchError<E>> {
-    let mut completed = 0;
-    for (k, job) in jobs.iter().enumerate() {
+    let mut chunks = jobs.iter().enumerate().flat_map(|(k, job)| {
         let end = job.first_replicate + job.replications;
-        let mut start = job.first_replicate;
-        while start < end {
-            if stop.load(Ordering::Relaxed) {
-                return Err(BatchError::Interrupted { completed });
-            }
-            let stop_at = (start + CHUNK).min(end);
-            let runs: Vec<RunResult> = pool.pool.install(|| {
-                (start..stop_at)
-                    .into_par_iter()
-                    .map_init(
-                        || (Simulator::new(), Recorder::new(capture.series, capture.fired)),
-                        |(sim, rec), r| run_one(job, r, sim, rec),
-                    )
-                    .collect()
-            });
+        (job.first_replicate..end)
+            .step_by(CHUNK as usize)
+            .map(move |start| (k, start..(start + CHUNK).min(end)))
+    });
+    let compute = |k: usize, range: std::ops::Range<u64>| -> Vec<RunResult> {
+        let job = &jobs[k];
+        pool.pool.install(|| {
+            range
+                .into_par_iter()
+                .map_init(
+                    || (Simulator::new(), Recorder::new(capture.series, capture.fired)),
+                    |(sim, rec), r| run_one(job, r, sim, rec),
+                )
+                .collect()
+        })
+    };
+    std::thread::scope(|scope| {
+        let spawn = |(k, range)| (k, scope.spawn(move || compute(k, range)));
+        let mut completed = 0;
+        let mut ahead = chunks.next();
+        if ahead.is_some() && stop.load(Ordering::Relaxed) {
+            return Err(BatchError::Interrupted { completed });
+        }
+        let mut ahead = ahead.take().map(spawn);
+        while let Some((k, computing)) = ahead {
+            let runs = computing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            ahead = chunks.next().map(spawn);
             consume(k, &runs).map_err(BatchError::Consumer)?;
             completed += runs.len() as u64;
-            start = stop_at;
+            // Polled where the runs computed one chunk at a time polled it,
+            // so a stop hands over the same runs as it always has.
+            if ahead.is_some() && stop.load(Ordering::Relaxed) {
+                return Err(BatchError::Interrupted { completed });
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Runs replicate `r` of `job`.

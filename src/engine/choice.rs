@@ -14,10 +14,10 @@
 
 use rand::Rng;
 
-use super::{Scratch, ACTION_LEVELS, ATTACK, HOLD};
+use super::{Rule, Scratch, ACTION_LEVELS, ATTACK, HOLD};
 use crate::model::ladder::N_GOODS;
 use crate::model::world::{BALANCE, ECONOMY, LEGITIMACY, SECURITY, VALUES};
-use crate::model::{PairMode, World};
+use crate::model::{World, MAX_RUNGS};
 
 /// Shared threat sigma_ij = (1 - h_ij) max_k min(theta_ik, theta_jk): a max,
 /// not a sum, so it does not grow with the number of actors, and damped by
@@ -162,7 +162,7 @@ pub fn sample(u: &[f64; 8], rationality: f64, draw: f64) -> u8 {
     let mut total = 0.0;
     for (w, &ua) in weights.iter_mut().zip(u) {
         // Subtracting the max keeps exp from overflowing at high rationality.
-        *w = (rationality * (ua - max)).exp();
+        *w = exact_exp(rationality * (ua - max));
         total += *w;
     }
     let mut target = draw * total;
@@ -175,39 +175,46 @@ pub fn sample(u: &[f64; 8], rationality: f64, draw: f64) -> u8 {
     7
 }
 
+/// exp(x), skipping the call where the result is known exactly: 1 at 0 (the
+/// best action's weight) and 0 below the logarithm of the smallest
+/// subnormal (about -745.13). Bit for bit the value of `f64::exp`.
+#[inline]
+fn exact_exp(x: f64) -> f64 {
+    if x == 0.0 {
+        1.0
+    } else if x < -746.0 {
+        0.0
+    } else {
+        x.exp()
+    }
+}
+
 /// Sets every actor's action toward every other for this month.
 pub fn choose(world: &mut World, rng: &mut impl Rng, s: &Scratch) {
     let n = world.n();
     let stance = world.params.group_stance;
-    for i in 0..n {
-        for j in 0..n {
-            if i == j {
-                continue;
+    let stance_action = nearest_action(stance);
+    // Events can change rung norms, so the nearest actions are taken afresh
+    // each month: one pass over the rungs, not one per scripted pair.
+    let mut norm_action = [HOLD; MAX_RUNGS];
+    for (a, rung) in norm_action.iter_mut().zip(&world.ladder.rungs) {
+        *a = nearest_action(rung.norm);
+    }
+    for f in &s.fixed {
+        let (level, index) = match f.rule {
+            Rule::Hold => (0.0, HOLD),
+            Rule::Group { .. } if s.attacked[f.view] => (ACTION_LEVELS[0], ATTACK),
+            // A group does not stand against the state that hosts it.
+            Rule::Group { host: true } => (0.0, HOLD),
+            Rule::Group { host: false } => (stance, stance_action),
+            Rule::Norm { pair } => {
+                let stage = world.pairs[pair].stage as usize;
+                (world.ladder.rungs[stage].norm, norm_action[stage])
             }
-            let ij = i * n + j;
-            let (level, index) = if !world.present[i] || !world.present[j] {
-                (0.0, HOLD)
-            } else if world.is_group(i) {
-                if s.attacked[ij] {
-                    (ACTION_LEVELS[0], ATTACK)
-                } else if world.group_of(i).is_some_and(|g| g.host == Some(j)) {
-                    // A group does not stand against the state that hosts it.
-                    (0.0, HOLD)
-                } else {
-                    (stance, nearest_action(stance))
-                }
-            } else {
-                let pair = &world.pairs[world.pair_index(i, j)];
-                if pair.mode == PairMode::Scripted && !world.is_group(j) {
-                    let norm = world.ladder.rungs[pair.stage as usize].norm;
-                    (norm, nearest_action(norm))
-                } else {
-                    continue;
-                }
-            };
-            world.views[ij].action = level;
-            world.views[ij].action_index = index;
-        }
+        };
+        let v = &mut world.views[f.view];
+        v.action = level;
+        v.action_index = index;
     }
     for &(i, j) in &s.choosers {
         let u = utilities(world, s, i, j);
@@ -251,6 +258,50 @@ mod tests {
         let mut u = [1e6; 8];
         u[2] = 2e6;
         assert_eq!(sample(&u, 100.0, 0.7), 2);
+    }
+
+    /// The logit as written in the model: every weight from `f64::exp`.
+    fn sample_with_every_exp(u: &[f64; 8], rationality: f64, draw: f64) -> u8 {
+        let max = u.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let weights = u.map(|ua| (rationality * (ua - max)).exp());
+        let mut target = draw * weights.iter().sum::<f64>();
+        for (a, w) in weights.iter().enumerate() {
+            target -= w;
+            if target < 0.0 {
+                return a as u8;
+            }
+        }
+        7
+    }
+
+    #[test]
+    fn skipped_exponentials_are_the_exact_ones() {
+        for x in [0.0, -0.0, -745.0, -745.13, -745.1332191019412, -745.2, -746.0, -746.5, -1e300] {
+            assert_eq!(exact_exp(x).to_bits(), x.exp().to_bits(), "{x}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn skipped_exponentials_change_no_weight(x in -800.0f64..1.0) {
+            proptest::prop_assert_eq!(exact_exp(x).to_bits(), x.exp().to_bits());
+        }
+
+        #[test]
+        fn the_draw_is_that_of_every_exponential(
+            u in proptest::array::uniform8(-50.0f64..50.0),
+            ties in proptest::array::uniform8(0usize..8),
+            rationality in proptest::prop_oneof![0.0f64..20.0, 20.0f64..200.0],
+            draw in 0.0f64..1.0,
+        ) {
+            // Ties make several weights exactly 1; wide utilities at high
+            // rationality push weights below the subnormal range.
+            let mut u = u;
+            for (a, &t) in ties.iter().enumerate().take(3) {
+                u[a] = u[t];
+            }
+            proptest::prop_assert_eq!(sample(&u, rationality, draw), sample_with_every_exp(&u, rationality, draw));
+        }
     }
 
     #[test]

@@ -24,7 +24,9 @@ pub fn attack(world: &mut World, t: u32, rng: &mut impl Rng, s: &mut Scratch, re
         if !world.present[group.actor] {
             continue;
         }
-        let rate = if group.strength > 0.0 {
+        // No attack rate, no attacks: skips the power, whose product with a
+        // zero rate is zero for any finite strength.
+        let rate = if group.strength > 0.0 && group.attack_rate != 0.0 {
             group.attack_rate * group.strength.powf(group.attack_exponent)
         } else {
             0.0

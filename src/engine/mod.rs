@@ -21,7 +21,7 @@ pub mod threat;
 pub mod trust;
 
 use crate::model::world::N_GOALS;
-use crate::model::{Setup, World, MAX_RUNGS};
+use crate::model::{PairMode, Setup, World, MAX_RUNGS};
 pub use rng::{run_seed, Streams};
 
 /// The eight actions, from most hostile to most cooperative.
@@ -213,6 +213,14 @@ pub struct Scratch {
     pub attacked: Vec<bool>,
     /// Ordered pairs (i, j) whose action i chooses by logit.
     pub choosers: Vec<(usize, usize)>,
+    /// What each ordered pair (i, j) is this month (index i n + j), so the
+    /// loops over ordered pairs read one byte instead of presence, kinds and
+    /// the pair's mode.
+    pub kinds: Vec<PairKind>,
+    /// Ordered pairs whose action a rule sets rather than a choice, with the rule.
+    pub fixed: Vec<FixedAct>,
+    /// Index into the world's groups of each actor that is an armed group.
+    pub group_slot: Vec<Option<usize>>,
     /// Outcome being built.
     pub groups: Vec<GroupOutcome>,
     /// Stages of the tracked dyads before an event, to log what it changed.
@@ -221,6 +229,49 @@ pub struct Scratch {
     pub conditional_fired: Vec<bool>,
     /// Whether each pair is a tracked dyad (decisions are recorded for those only).
     pub tracked_pair: Vec<bool>,
+}
+
+/// What an ordered pair (i, j) is in the month's loops; changes only when
+/// an actor's presence or a pair's mode does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairKind {
+    /// i = j.
+    Itself,
+    /// i or j does not exist this month.
+    Absent,
+    /// Two states whose pair is scripted.
+    ScriptedStates,
+    /// Two states whose pair is simulated.
+    SimulatedStates,
+    /// Both exist and at least one is an armed group.
+    WithGroup,
+}
+
+/// The rule that sets the action of an ordered pair that does not choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Hold (an actor that does not exist this month).
+    Hold,
+    /// An armed group toward anyone: attack if it attacked this month, else
+    /// hold toward its host and the group stance toward everyone else.
+    Group {
+        /// Whether j hosts the group.
+        host: bool,
+    },
+    /// A state in a scripted pair acts at the norm of the pair's rung.
+    Norm {
+        /// Index into the world's pairs.
+        pair: usize,
+    },
+}
+
+/// One ordered pair whose action is set by a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FixedAct {
+    /// Index of the ordered pair (i n + j).
+    pub view: usize,
+    /// The rule.
+    pub rule: Rule,
 }
 
 /// Runs worlds; owns the buffers so repeated runs do not allocate per tick.
@@ -280,7 +331,14 @@ impl Simulator {
         events::update_presence(world, 0);
         prepare(world, &mut self.scratch);
         let mut cursor = events::Cursor::default();
+        let modes = world.mode_version;
         events::fire_due(world, setup, 0, &mut cursor, &mut streams, &mut self.scratch, rec);
+        if world.mode_version != modes {
+            // Month 1 sees the modes month-0 events set. The choosers stay
+            // as listed before those events, as they always have (they are
+            // listed again at the next change of a mode or of presence).
+            sort_pairs(world, &mut self.scratch);
+        }
         // The outcome starts from month 0 as it stands after month-0 events.
         let mut dyads: Vec<DyadOutcome> = setup
             .tracked
@@ -341,6 +399,11 @@ pub fn prepare(world: &World, s: &mut Scratch) {
     s.threat.resize(n * n, 0.0);
     s.signal.resize(n, 0.0);
     s.attacked.resize(n * n, false);
+    s.group_slot.clear();
+    s.group_slot.resize(n, None);
+    for (k, g) in world.groups.iter().enumerate() {
+        s.group_slot[g.actor] = Some(k);
+    }
     list_choosers(world, s);
     s.groups.clear();
     s.groups.extend(world.groups.iter().map(|g| GroupOutcome {
@@ -375,23 +438,64 @@ fn spread_goals(world: &mut World, rng: &mut rng::SimRng) {
     }
 }
 
-/// Lists the ordered pairs (i, j) whose action i chooses by logit: i a present
-/// actor that is not an armed group, j present, and their pair simulated or j
-/// an armed group. Called again whenever a mode or an actor's presence changes.
+/// Sorts the ordered pairs for the month's loops ([`sort_pairs`]) and lists
+/// the pairs (i, j) whose action i chooses by logit: i a present actor that
+/// is not an armed group, j present, and their pair simulated or j an armed
+/// group. Called again whenever a mode or an actor's presence changes
+/// during a tick, which is all these depend on.
 pub fn list_choosers(world: &World, s: &mut Scratch) {
+    sort_pairs(world, s);
     let n = world.n();
     s.choosers.clear();
+    for (view, &kind) in s.kinds.iter().enumerate() {
+        let (i, j) = (view / n, view % n);
+        let chooses = match kind {
+            PairKind::SimulatedStates => true,
+            PairKind::WithGroup => !world.is_group(i),
+            PairKind::Itself | PairKind::Absent | PairKind::ScriptedStates => false,
+        };
+        if chooses {
+            s.choosers.push((i, j));
+        }
+    }
+}
+
+/// Gives every ordered pair its [`PairKind`] and lists the pairs whose
+/// action a rule sets, with the rule.
+pub fn sort_pairs(world: &World, s: &mut Scratch) {
+    let n = world.n();
+    s.kinds.clear();
+    s.fixed.clear();
     for i in 0..n {
         for j in 0..n {
-            if i == j || world.is_group(i) || !world.present[i] || !world.present[j] {
-                continue;
-            }
-            let simulated = !world.is_group(j)
-                && world.pairs[world.pair_index(i, j)].mode == crate::model::PairMode::Simulated;
-            if simulated || world.is_group(j) {
-                s.choosers.push((i, j));
-            }
+            let view = i * n + j;
+            let kind = pair_kind(world, i, j);
+            s.kinds.push(kind);
+            let rule = match kind {
+                PairKind::Absent => Rule::Hold,
+                PairKind::WithGroup if world.is_group(i) => {
+                    let host = s.group_slot[i].is_some_and(|g| world.groups[g].host == Some(j));
+                    Rule::Group { host }
+                }
+                PairKind::ScriptedStates => Rule::Norm { pair: world.pair_index(i, j) },
+                PairKind::Itself | PairKind::WithGroup | PairKind::SimulatedStates => continue,
+            };
+            s.fixed.push(FixedAct { view, rule });
         }
+    }
+}
+
+fn pair_kind(world: &World, i: usize, j: usize) -> PairKind {
+    if i == j {
+        PairKind::Itself
+    } else if !world.present[i] || !world.present[j] {
+        PairKind::Absent
+    } else if world.is_group(i) || world.is_group(j) {
+        PairKind::WithGroup
+    } else if world.pairs[world.pair_index(i, j)].mode == PairMode::Scripted {
+        PairKind::ScriptedStates
+    } else {
+        PairKind::SimulatedStates
     }
 }
 

@@ -6,7 +6,7 @@
 //! with power c_j / (c_i + c_j) for states and lethality x strength for armed
 //! groups, so an armed group's threat does not vanish against a superpower.
 
-use super::Scratch;
+use super::{PairKind, Scratch};
 use crate::model::{PairMode, World};
 
 /// Computes pragmatism, effective hostility and threat for this month.
@@ -19,27 +19,29 @@ pub fn perceive(world: &World, s: &mut Scratch) {
     for i in 0..n {
         for j in 0..n {
             let ij = i * n + j;
-            // An actor that does not exist this month threatens nobody and is threatened by nobody.
-            if i == j || !world.present[i] || !world.present[j] {
-                s.hostility[ij] = 0.0;
-                s.threat[ij] = 0.0;
-                continue;
-            }
             let v = &world.views[ij];
-            let scripted = world.pairs[world.pair_index(i, j)].mode == PairMode::Scripted
-                && !world.is_group(i)
-                && !world.is_group(j);
-            let h = if scripted { v.hostility } else { (v.hostility + v.hostility_received).clamp(0.0, 1.0) };
+            let h = match s.kinds[ij] {
+                // An actor that does not exist this month threatens nobody and is threatened by nobody.
+                PairKind::Itself | PairKind::Absent => {
+                    s.hostility[ij] = 0.0;
+                    s.threat[ij] = 0.0;
+                    continue;
+                }
+                PairKind::ScriptedStates => v.hostility,
+                PairKind::SimulatedStates | PairKind::WithGroup => {
+                    (v.hostility + v.hostility_received).clamp(0.0, 1.0)
+                }
+            };
             s.hostility[ij] = h;
-            s.threat[ij] = h * power(world, i, j) * (1.0 + v.attack_memory);
+            s.threat[ij] = h * power(world, s, i, j) * (1.0 + v.attack_memory);
         }
     }
 }
 
 /// j's power as seen by i.
-fn power(world: &World, i: usize, j: usize) -> f64 {
-    match world.group_of(j) {
-        Some(g) => g.lethality * g.strength,
+fn power(world: &World, s: &Scratch, i: usize, j: usize) -> f64 {
+    match s.group_slot[j] {
+        Some(g) => world.groups[g].lethality * world.groups[g].strength,
         None => {
             let total = world.capability[i] + world.capability[j];
             if total > 0.0 {

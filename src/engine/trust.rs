@@ -18,8 +18,8 @@
 //! cooperation: `p` is discounted by (1 - bad_faith x h_ij). Also keeps the moving averages of cooperation and violation
 //! (the tit-for-tat memory and the breach signal) and of hostility received.
 
-use super::Scratch;
-use crate::model::{PairMode, Params, View, World};
+use super::{PairKind, Scratch};
+use crate::model::{Params, View, World};
 
 /// Updates trust, surprise and hostility memories after this month's actions.
 pub fn update(world: &mut World, s: &Scratch) {
@@ -27,20 +27,16 @@ pub fn update(world: &mut World, s: &Scratch) {
     let hr = world.params.hostility_rate;
     for i in 0..n {
         for j in 0..n {
-            if i == j || !world.present[i] || !world.present[j] {
-                continue;
-            }
-            let pair = &world.pairs[world.pair_index(i, j)];
-            let groups = world.is_group(i) || world.is_group(j);
-            if pair.mode == PairMode::Scripted && !groups {
-                continue;
-            }
             let ij = i * n + j;
+            let kind = s.kinds[ij];
+            if !matches!(kind, PairKind::SimulatedStates | PairKind::WithGroup) {
+                continue;
+            }
             let received = (-world.views[j * n + i].action).max(0.0);
             let v = &mut world.views[ij];
             v.hostility_received += hr * (received - v.hostility_received);
-            if !groups {
-                let stage = pair.stage;
+            if kind == PairKind::SimulatedStates {
+                let stage = world.pairs[world.pair_index(i, j)].stage;
                 learn(world, s, i, j, stage);
             }
         }

@@ -274,11 +274,6 @@ impl World {
         self.actors[i].kind == ActorKind::ArmedGroup
     }
 
-    /// The group record of actor `i`, if it is an armed group.
-    pub fn group_of(&self, i: usize) -> Option<&Group> {
-        self.groups.iter().find(|g| g.actor == i)
-    }
-
     /// Rescales each actor's faction influences and targets to sum to 1
     /// (after events, elections or overrides changed some of them).
     pub fn normalize_factions(&mut self) {
