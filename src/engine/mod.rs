@@ -334,10 +334,8 @@ impl Simulator {
         let modes = world.mode_version;
         events::fire_due(world, setup, 0, &mut cursor, &mut streams, &mut self.scratch, rec);
         if world.mode_version != modes {
-            // Month 1 sees the modes month-0 events set. The choosers stay
-            // as listed before those events, as they always have (they are
-            // listed again at the next change of a mode or of presence).
-            sort_pairs(world, &mut self.scratch);
+            // Month 1 chooses under the modes month-0 events set.
+            list_choosers(world, &mut self.scratch);
         }
         // The outcome starts from month 0 as it stands after month-0 events.
         let mut dyads: Vec<DyadOutcome> = setup
