@@ -123,3 +123,65 @@ fn armed_group_strength_2022_2025_lies_within_the_published_estimates() {
         );
     }
 }
+
+/// Mean US–Taliban stage over months 0..=120 (2021-09 to 2031-09) of `runs`
+/// baseline runs, with `sets` applied to the start; the same seeds for every
+/// call, so two calls differ only by the change.
+fn mean_us_taliban_stage(sets: &[(&str, f64)], runs: u64) -> f64 {
+    let path = afghanistan().expect("the Afghanistan scenario");
+    let scenario = detente::scenario::load(&path).unwrap();
+    let world = &scenario.base.world;
+    let overrides: Vec<_> =
+        sets.iter().map(|&(k, v)| (detente::model::Field::resolve(world, k).unwrap(), v)).collect();
+    let setup = detente::model::with_overrides(&scenario.base, &overrides);
+    let (us, taliban) = (world.actor_index("us").unwrap(), world.actor_index("taliban").unwrap());
+    let pair = world.pair_index(us, taliban);
+    let mut sim = Simulator::new();
+    let mut rec = Recorder::new(false, false);
+    let mut sum = 0.0;
+    for seed in 0..runs {
+        sim.start(&setup, seed, &mut rec);
+        sum += f64::from(sim.world().unwrap().pairs[pair].stage);
+        for _ in 1..=120 {
+            sim.step(&setup, &mut rec);
+            sum += f64::from(sim.world().unwrap().pairs[pair].stage);
+        }
+    }
+    sum / (runs * 121) as f64
+}
+
+/// Each simulated neighbour's relation with Kabul moves Washington the way
+/// docs/AFGHANISTAN.md predicts from the model's terms: enmity with a US
+/// rival raises US–Taliban (balance), enmity with a US partner lowers it,
+/// Qatar's guarantee raises it, and Uzbekistan, tied to Washington by no
+/// term, leaves it alone.
+#[test]
+fn each_neighbour_moves_us_taliban_the_documented_way() {
+    if afghanistan().is_none() {
+        return;
+    }
+    const RUNS: u64 = 40;
+    let base = mean_us_taliban_stage(&[], RUNS);
+    let enmity = |k: &'static str| {
+        [
+            (format!("relations.taliban.{k}.stage"), 0.0),
+            (format!("relations.taliban.{k}.trust"), 0.0),
+            (format!("relations.taliban.{k}.hostility"), 0.9),
+        ]
+    };
+    for rival in ["china", "russia", "iran"] {
+        let sets = enmity(rival);
+        let sets: Vec<(&str, f64)> = sets.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let m = mean_us_taliban_stage(&sets, RUNS);
+        assert!(m > base, "Kabul at enmity with {rival}: predicted higher, {m:.4} vs {base:.4}");
+    }
+    for partner in ["pakistan", "india"] {
+        let key = format!("relations.taliban.{partner}.hostility");
+        let m = mean_us_taliban_stage(&[(key.as_str(), 0.7)], RUNS);
+        assert!(m < base, "Kabul hostile to {partner}: predicted lower, {m:.4} vs {base:.4}");
+    }
+    let m = mean_us_taliban_stage(&[("actors.qatar.mediation", 0.0)], RUNS);
+    assert!(m < base, "no Qatari guarantee: predicted lower, {m:.4} vs {base:.4}");
+    let m = mean_us_taliban_stage(&[("relations.taliban.uzbekistan.trust", 0.6)], RUNS);
+    assert!((m - base).abs() < 0.01, "Uzbekistan: predicted no effect, {m:.4} vs {base:.4}");
+}
