@@ -1,7 +1,9 @@
-//! The Afghanistan scenario against its record: the armed groups' simulated
-//! strength 2022–2025 against the published estimates of
-//! `scenarios/reference/isisk_strength.csv` (docs/AFGHANISTAN.md shows the
-//! table this check prints with `--nocapture`).
+//! The Afghanistan scenario against its record and its documentation: the
+//! armed groups' simulated strength 2022–2025 against the published
+//! estimates of `scenarios/reference/isisk_strength.csv` (docs/AFGHANISTAN.md
+//! shows the table this check prints with `--nocapture`), and each simulated
+//! neighbour's effect on US–Taliban against the sign docs/AFGHANISTAN.md
+//! predicts.
 //!
 //! Strength is an index: ISIS-K 1 = about 4,000 fighters (2022-02), the TTP
 //! 1 = 6,000–6,500 fighters (2024). Each published figure becomes a range on
