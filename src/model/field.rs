@@ -30,6 +30,9 @@ pub enum Field {
     FactionInfluence(usize),
     /// Target influence of a faction.
     FactionTarget(usize),
+    /// Goal weight of a faction (actor, faction, goal): the faction's own, or
+    /// the actor's while the faction has none of its own.
+    FactionGoal(usize, usize, usize),
     /// Armed-group field (group index, which).
     Group(usize, GroupField),
     /// Target weight of a group on an actor (group index, actor).
@@ -239,11 +242,17 @@ impl Field {
             ["factions", fid, "pragmatism"] => Ok(Field::FactionPragmatism(faction(fid)?)),
             ["factions", fid, "influence"] => Ok(Field::FactionInfluence(faction(fid)?)),
             ["factions", fid, "target"] => Ok(Field::FactionTarget(faction(fid)?)),
+            ["factions", fid, "goals", goal] => {
+                let f = faction(fid)?;
+                GOAL_NAMES.iter().position(|g| g == goal).map(|g| Field::FactionGoal(i, f, g)).ok_or_else(|| {
+                    format!("unknown goal `{goal}`; expected one of {}", GOAL_NAMES.join(", "))
+                })
+            }
             ["group", "targets", target] => Ok(Field::GroupTarget(group()?, actor(world, target)?)),
             ["group", field] => Ok(Field::Group(group()?, lookup(&GROUP_FIELDS, field, "group")?)),
             _ => Err(format!(
                 "unknown actor field `{}`; expected capability, outside_option, mediation, pragmatism, goals.<goal>, \
-                 factions.<id>.<pragmatism|influence|target> or group.<field>",
+                 factions.<id>.<pragmatism|influence|target>, factions.<id>.goals.<goal> or group.<field>",
                 rest.join(".")
             )),
         }
@@ -295,6 +304,7 @@ impl Field {
             Field::FactionPragmatism(f) => w.factions[f].pragmatism,
             Field::FactionInfluence(f) => w.factions[f].influence,
             Field::FactionTarget(f) => w.factions[f].target,
+            Field::FactionGoal(i, f, g) => w.factions[f].goals.as_ref().unwrap_or(&w.goals[i])[g],
             Field::Group(g, f) => {
                 let g = &w.groups[g];
                 match f {
@@ -372,6 +382,9 @@ impl Field {
             Field::FactionPragmatism(f) => w.factions[f].pragmatism = x,
             Field::FactionInfluence(f) => w.factions[f].influence = x,
             Field::FactionTarget(f) => w.factions[f].target = x,
+            // A faction that took the actor's weights gets its own copy of
+            // them first, so the other weights stay what they were.
+            Field::FactionGoal(i, f, g) => w.factions[f].goals.get_or_insert(w.goals[i])[g] = x,
             Field::Group(g, f) => {
                 let g = &mut w.groups[g];
                 *match f {
@@ -461,6 +474,7 @@ mod tests {
             ("actors.south.factions.doves.pragmatism", 0.4),
             ("actors.south.factions.hawks.influence", 0.2),
             ("actors.south.factions.hawks.target", 0.6),
+            ("actors.south.factions.doves.goals.economy", 0.4),
             ("actors.raiders.group.strength", 0.3),
             ("actors.raiders.group.targets.south", 2.0),
             ("relations.north.south.trust", 0.45),
@@ -475,6 +489,26 @@ mod tests {
             f.apply(&mut w, Op::Set, value);
             assert_eq!(f.get(&w), value, "{path}");
         }
+    }
+
+    #[test]
+    fn a_faction_goal_reads_the_actors_until_the_faction_has_its_own() {
+        let mut w = world();
+        let south = w.actor_index("south").unwrap();
+        let values = GOAL_NAMES.iter().position(|g| *g == "values").unwrap();
+        let f = Field::resolve(&w, "actors.south.factions.doves.goals.values").unwrap();
+        let Field::FactionGoal(_, doves, _) = f else { panic!("{f:?}") };
+        assert!(w.factions[doves].goals.is_none(), "tiny.toml's doves take the actor's goals");
+        assert_eq!(f.get(&w), w.goals[south][values]);
+        let before = w.effective_goals(south);
+        f.apply(&mut w, Op::Set, 0.25);
+        let own = w.factions[doves].goals.expect("setting one weight gives the faction its own");
+        for (g, (x, y)) in own.iter().zip(&w.goals[south]).enumerate() {
+            assert_eq!(*x, if g == values { 0.25 } else { *y }, "goal {g}");
+        }
+        let after = w.effective_goals(south);
+        let share = w.factions[doves].influence;
+        assert!((after[values] - (before[values] - share * (w.goals[south][values] - 0.25))).abs() < 1e-12);
     }
 
     #[test]
@@ -524,6 +558,7 @@ mod tests {
             ("actors.south.factions.owls.pragmatism", "has no faction `owls`"),
             ("actors.north.group.strength", "not an armed group"),
             ("actors.north.goals.glory", "unknown goal `glory`"),
+            ("actors.south.factions.doves.goals.glory", "unknown goal `glory`"),
             ("actors.north.height", "unknown actor field `height`"),
             ("relations.north.north.trust", "two different actors"),
             ("relations.north.south.warmth", "unknown relation field `warmth`"),

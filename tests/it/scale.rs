@@ -208,7 +208,8 @@ fn sweep_sensitivity_and_discover_shards_merge_to_the_bytes_of_the_whole_run() {
     whole_and_sharded(
         &wd,
         "disc",
-        &["discover", &afg, "--outcome", "group:isis_k:grew", "--points", "24", "-n", "2"],
+        // ISIS-K shrinks in the Afghanistan scenario, as in its record; the TTP grows.
+        &["discover", &afg, "--outcome", "group:ttp:grew", "--points", "24", "-n", "2"],
         &["points.csv", "discovery.csv"],
     );
 
