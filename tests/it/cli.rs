@@ -53,7 +53,8 @@ fn run_writes_the_documented_files() {
     let summary = w.read("out/summary.csv");
     assert!(
         summary.starts_with(
-            "scenario,variant,dyad,actor_a,actor_b,runs,initial_stage,stage_1_share,stage_1_p_by_5y,"
+            "scenario,variant,dyad,actor_a,actor_b,runs,initial_stage,start_date,horizon_date,\
+             stage_1_share,stage_1_share_low,stage_1_share_high,stage_1_p_by_1980-05,stage_1_p_by_1980-05_low,"
         ),
         "summary.csv header: {}",
         summary.lines().next().unwrap_or_default()

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per concern (matklad's
 //! single-binary layout). `workdir` holds the helpers.
 
+mod answers;
 mod architecture;
 mod bad_input;
 mod calibrate;
