@@ -227,6 +227,8 @@ pub struct CellSums {
     pub values: SignedFixed,
     /// Sum of its exposure term.
     pub distrust: SignedFixed,
+    /// Sum of its war term.
+    pub war: SignedFixed,
     /// Sum of its gain.
     pub gain: SignedFixed,
     /// Sum of its trust.
@@ -250,6 +252,7 @@ impl CellSums {
         }
         self.values.add(t.values);
         self.distrust.add(t.distrust);
+        self.war.add(t.war);
         self.gain.add(t.gain);
         self.trust.add(t.trust);
         self.threshold.add(t.threshold);
@@ -267,6 +270,7 @@ impl CellSums {
         for (a, b) in [
             (&mut self.values, other.values),
             (&mut self.distrust, other.distrust),
+            (&mut self.war, other.war),
             (&mut self.gain, other.gain),
             (&mut self.trust, other.trust),
             (&mut self.threshold, other.threshold),

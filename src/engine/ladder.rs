@@ -112,7 +112,9 @@ pub struct SideTerms {
     pub values: f64,
     /// Minus the exposure to defection of the rungs crossed, exposure x (1 - trust) x phi (positive going down).
     pub distrust: f64,
-    /// The net: goods + values + distrust + consent bias (up) or - exit cost (down).
+    /// The war cost a step up from armed conflict (rung 0) leaves behind; 0 otherwise.
+    pub war: f64,
+    /// The net: goods + values + distrust + war + consent bias (up) or - exit cost (down).
     pub gain: f64,
     /// Its trust in the partner, raised to a mediator's guarantee.
     pub trust: f64,
@@ -261,7 +263,9 @@ fn terms(world: &World, p: usize, sides: &[Side; 2], target: usize) -> [SideTerm
             phi += sign * r.values_cost;
         }
         let (cost, distrust) = (side.values_cost * phi, (side.cost(world) - side.values_cost) * phi);
-        let net = goods.iter().sum::<f64>() - cost - distrust;
+        // Leaving rung 0 also ends the war: V(0) is minus the war cost.
+        let war = if stage == 0 { side.war_cost } else { 0.0 };
+        let net = goods.iter().sum::<f64>() - cost - distrust + war;
         let (gain, threshold) = if sign > 0.0 {
             (net + params.consent_bias, rung.threshold)
         } else {
@@ -273,6 +277,7 @@ fn terms(world: &World, p: usize, sides: &[Side; 2], target: usize) -> [SideTerm
             goods,
             values: -cost,
             distrust: -distrust,
+            war,
             gain,
             trust: side.trust,
             threshold,

@@ -398,7 +398,7 @@ fn skip_done(jobs: &mut [Job<'_>], next: (usize, u64)) {
 /// Removes optional files an earlier run left in the folder, so every file
 /// there belongs to this run.
 fn remove_stale(out: &Path, written: &[PathBuf]) -> Result<(), JobError> {
-    for name in ["timeseries.csv", "events.csv"] {
+    for name in ["timeseries.csv", "events.csv", "decisions.csv"] {
         let path = out.join(name);
         if path.exists() && !written.contains(&path) {
             std::fs::remove_file(&path).with_context(|| format!("cannot remove stale {}", path.display()))?;

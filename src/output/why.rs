@@ -37,6 +37,7 @@ pub fn why_header() -> Vec<String> {
         [
             "values_mean",
             "distrust_mean",
+            "war_mean",
             "trust_mean",
             "threshold_mean",
             "hazard_mean",
@@ -84,9 +85,10 @@ fn write_means(f: &mut CsvFile, c: &CellSums, sided: bool) {
         for g in &c.goods {
             f.num(g.mean(n));
         }
-        f.num(c.values.mean(n)).num(c.distrust.mean(n)).num(c.trust.mean(n)).num(c.threshold.mean(n));
+        f.num(c.values.mean(n)).num(c.distrust.mean(n)).num(c.war.mean(n));
+        f.num(c.trust.mean(n)).num(c.threshold.mean(n));
     } else {
-        for _ in 0..GOODS.len() + 6 {
+        for _ in 0..GOODS.len() + 7 {
             f.empty();
         }
     }
@@ -129,7 +131,7 @@ pub fn decisions_header() -> Vec<String> {
         h.push(format!("{x}_consents"));
         h.push(format!("{x}_gain"));
         h.extend(GOODS.iter().map(|g| format!("{x}_goods_{g}")));
-        for t in ["values", "distrust", "trust", "threshold"] {
+        for t in ["values", "distrust", "war", "trust", "threshold"] {
             h.push(format!("{x}_{t}"));
         }
     }
@@ -141,7 +143,7 @@ fn write_side(f: &mut CsvFile, t: &SideTerms) {
     for g in &t.goods {
         f.num(*g);
     }
-    f.num(t.values).num(t.distrust).num(t.trust).num(t.threshold);
+    f.num(t.values).num(t.distrust).num(t.war).num(t.trust).num(t.threshold);
 }
 
 /// Writes the `decisions.csv` rows of one run: its spells.
@@ -164,7 +166,7 @@ pub fn write_decisions(
         };
         f.num(last.hazard).num(last.draw);
         if key.condition == crate::batch::why::Condition::War {
-            for _ in 0..2 * (GOODS.len() + 6) {
+            for _ in 0..2 * (GOODS.len() + 7) {
                 f.empty();
             }
         } else {

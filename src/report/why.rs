@@ -34,6 +34,8 @@ pub struct Terms {
     pub values: f64,
     /// Minus the exposure to defection.
     pub distrust: f64,
+    /// The war cost left behind by a step up from armed conflict.
+    pub war: f64,
     /// Trust in the partner.
     pub trust: f64,
     /// The trust the target rung needs.
@@ -126,6 +128,7 @@ pub fn attach_decisions(mut set: ExemplarSet, path: &Path) -> Result<ExemplarSet
                     goods,
                     values: num(&format!("{x}_values"))?,
                     distrust: num(&format!("{x}_distrust"))?,
+                    war: num(&format!("{x}_war"))?,
                     trust: num(&format!("{x}_trust"))?,
                     threshold: num(&format!("{x}_threshold"))?,
                 })
@@ -275,6 +278,7 @@ mod tests {
             goods: [0.05, 0.03, 0.0, 0.0, 0.0],
             values: -0.44,
             distrust: -0.02,
+            war: 0.0,
             trust: 0.2,
             threshold: 0.35,
         };
