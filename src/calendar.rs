@@ -134,6 +134,82 @@ impl fmt::Display for Date {
     }
 }
 
+/// A calendar cut-off for "reached by": a year (`2030`), a month
+/// (`2030-06`) or a day (`2030-06-15`). Every command means the same by it:
+/// a stage is reached by the cut-off when the first day of the month it was
+/// first reached in (its `stage_<s>_date` in `runs.csv`) is on or before the
+/// cut-off's last day, a year standing for its 31 December and a month for
+/// its last day. The simulation counts whole months, so "by 2030-06-15" and
+/// "by 2030-06" count the same months: through June 2030.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct By {
+    label: String,
+    last: YearMonth,
+}
+
+impl By {
+    /// The end of calendar year `year`.
+    pub fn year(year: i32) -> Option<By> {
+        Some(By { label: format!("{year:04}"), last: YearMonth::new(year, 12)? })
+    }
+
+    /// The end of month `month`.
+    pub fn month(month: YearMonth) -> By {
+        By { label: month.to_string(), last: month }
+    }
+
+    /// Parses `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    pub fn parse(text: &str) -> Result<By, String> {
+        let t = text.trim();
+        let bad = || format!("expected a year YYYY, a month YYYY-MM or a date YYYY-MM-DD, got {text:?}");
+        match t.split('-').count() {
+            1 => {
+                if t.len() != 4 || !t.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(bad());
+                }
+                By::year(t.parse().map_err(|_| bad())?).ok_or_else(bad)
+            }
+            2 => Ok(By { label: t.to_string(), last: Date::parse_lenient(t)?.year_month() }),
+            3 => Ok(By { label: t.to_string(), last: Date::parse(t)?.year_month() }),
+            _ => Err(bad()),
+        }
+    }
+
+    /// The cut-off as given, canonical: `2030`, `2030-06` or `2030-06-15`;
+    /// it names the `p_by` columns.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The last month that counts.
+    pub fn last_month(&self) -> YearMonth {
+        self.last
+    }
+
+    /// The cut-off in words: "the end of 2030", "the end of 2030-06", "2030-06-15".
+    pub fn words(&self) -> String {
+        if self.label.len() == 10 {
+            self.label.clone()
+        } else {
+            format!("the end of {}", self.label)
+        }
+    }
+
+    /// The last month index that counts for a clock starting at `start`
+    /// and simulated up to month `horizon`: None when the cut-off falls
+    /// before the start or after the horizon (the runs do not cover it).
+    pub fn month_index(&self, start: YearMonth, horizon: u32) -> Option<u32> {
+        let m = self.last.months_since(start);
+        (0..=horizon as i32).contains(&m).then_some(m as u32)
+    }
+}
+
+impl fmt::Display for By {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label)
+    }
+}
+
 fn days_in_month(year: i32, month: u32) -> u32 {
     match month {
         4 | 6 | 9 | 11 => 30,
@@ -166,6 +242,22 @@ mod tests {
         assert!(YearMonth::parse("1995-13").is_err());
         assert!(YearMonth::parse("soon").is_err());
         assert!(Date::parse("1995-07").is_err());
+    }
+
+    #[test]
+    fn by_a_year_a_month_or_a_day() {
+        let start = YearMonth::new(2021, 9).unwrap();
+        let year = By::parse("2030").unwrap();
+        assert_eq!((year.label(), year.month_index(start, 400)), ("2030", Some(111)));
+        assert_eq!(year.words(), "the end of 2030");
+        assert_eq!(By::parse("2030-06").unwrap().month_index(start, 400), Some(105));
+        assert_eq!(By::parse("2030-06-15").unwrap().month_index(start, 400), Some(105));
+        assert_eq!(By::parse("2030-06-15").unwrap().words(), "2030-06-15");
+        assert_eq!(year.month_index(start, 110), None, "December 2030 is beyond the horizon");
+        assert_eq!(By::parse("2020").unwrap().month_index(start, 400), None, "before the start");
+        for bad in ["30", "2030-13", "2030-02-30", "soon", "2030-06-15-1", "20300"] {
+            assert!(By::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -117,10 +117,19 @@ impl DyadSummary {
 
     /// Share of runs that reached `stage` by month `month` (inclusive).
     pub fn share_by(&self, stage: usize, month: u32) -> f64 {
+        self.reached_by(stage, month) as f64 / self.runs.max(1) as f64
+    }
+
+    /// Runs that reached `stage` by month `month` (inclusive).
+    pub fn reached_by(&self, stage: usize, month: u32) -> u64 {
         let hist = &self.reach[stage];
         let end = (month as usize + 1).min(hist.len());
-        let hits: u64 = hist[..end].iter().map(|&c| c as u64).sum();
-        hits as f64 / self.runs.max(1) as f64
+        hist[..end].iter().map(|&c| c as u64).sum()
+    }
+
+    /// The 95 % Wilson interval of [`DyadSummary::share_by`].
+    pub fn interval_by(&self, stage: usize, month: u32) -> (f64, f64) {
+        crate::stats::proportion::wilson(self.reached_by(stage, month), self.runs)
     }
 
     /// Quantile of first-reach months among runs that reached `stage`.
@@ -249,6 +258,9 @@ pub struct JobSummary {
     pub series: Vec<SeriesSummary>,
     /// One per armed group.
     pub groups: Vec<GroupSummary>,
+    /// The decisions behind the tracked dyads' paths (empty unless recorded).
+    #[serde(default)]
+    pub why: super::why::WhySummary,
 }
 
 impl JobSummary {
@@ -262,6 +274,7 @@ impl JobSummary {
                 Vec::new()
             },
             groups: vec![GroupSummary::default(); groups],
+            why: super::why::WhySummary::default(),
         }
     }
 
@@ -297,5 +310,6 @@ impl JobSummary {
             a.peak_sum.absorb(b.peak_sum);
             a.final_sum.absorb(b.final_sum);
         }
+        self.why.absorb(&other.why);
     }
 }

@@ -9,6 +9,7 @@
 //! uses rayon.
 
 pub mod aggregate;
+pub mod why;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -53,6 +54,9 @@ pub struct Capture {
     pub series: bool,
     /// Keep fired events and stage changes.
     pub fired: bool,
+    /// Record the decisions about tracked pairs and fold them ([`why::RunWhy`]);
+    /// with `fired`, keep their spells too.
+    pub decisions: bool,
 }
 
 /// One finished run.
@@ -68,6 +72,8 @@ pub struct RunResult {
     pub series: Vec<TickRecord>,
     /// Happenings (empty unless captured).
     pub fired: Vec<Fired>,
+    /// The reasons behind the run's path (None unless decisions are captured).
+    pub why: Option<why::RunWhy>,
 }
 
 /// Why a batch stopped early.
@@ -146,7 +152,10 @@ pub fn execute<E>(
             range
                 .into_par_iter()
                 .map_init(
-                    || (Simulator::new(), Recorder::new(capture.series, capture.fired)),
+                    || {
+                        let rec = Recorder::new(capture.series, capture.fired);
+                        (Simulator::new(), if capture.decisions { rec.with_decisions() } else { rec })
+                    },
                     |(sim, rec), r| run_one(job, r, sim, rec),
                 )
                 .collect()
@@ -179,12 +188,14 @@ pub fn execute<E>(
 pub fn run_one(job: &Job<'_>, r: u64, sim: &mut Simulator, rec: &mut Recorder) -> RunResult {
     let seed = job.run_seed(r);
     let outcome = sim.run(job.setup, seed, rec);
+    let why = rec.decisions.as_ref().map(|d| why::RunWhy::of(job.setup, d, rec.fired.is_some()));
     RunResult {
         replicate: r,
         seed,
         outcome,
         series: rec.series.as_mut().map(std::mem::take).unwrap_or_default(),
         fired: rec.fired.as_mut().map(std::mem::take).unwrap_or_default(),
+        why,
     }
 }
 

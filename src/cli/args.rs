@@ -22,8 +22,8 @@ pub struct Select {
     /// Master seed (default: the file's [run] seed).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Run only these variants (repeatable; `baseline` is the file without overrides).
-    #[arg(long = "variant")]
+    /// Run only these variants: a comma list or repeated (`baseline` is the file without overrides).
+    #[arg(long = "variant", value_name = "NAME[,NAME...]", value_delimiter = ',')]
     pub variants: Vec<String>,
     /// Override a value for every variant: KEY=VALUE with a key path (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -43,6 +43,22 @@ impl Select {
             sets: self.sets.clone(),
         }
     }
+}
+
+/// The options of `detente report` that `run --report` takes too.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ReportArgs {
+    /// Reference history (CSV: date,stage,...) to overlay on the stage fan charts,
+    /// its first row placed at the scenario start; may be repeated.
+    #[arg(long, short = 'r', value_name = "CSV")]
+    pub reference: Vec<PathBuf>,
+    /// Stage whose first-reach time picks the exemplar runs and feeds the time-to-stage
+    /// chart [default: 5].
+    #[arg(long, value_name = "N")]
+    pub exemplar_stage: Option<u8>,
+    /// Dyad to follow, `a-b` (default: each scenario's first tracked dyad).
+    #[arg(long, value_name = "A-B")]
+    pub dyad: Option<String>,
 }
 
 /// Options that choose a design and how it is run.

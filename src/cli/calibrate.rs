@@ -13,6 +13,9 @@ use crate::job::shard::Shard;
 
 /// Arguments of `detente calibrate`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  detente calibrate scenarios/reference-class/us_vietnam_1975.toml \\\n      --reference scenarios/reference/us_vietnam.csv --prior params.ladder.step_rate=0.04:0.16\n  detente calibrate scenarios/reference-class --leave-one-out\n\nHow the fit works and what it writes: docs/CALIBRATION.md"
+)]
 pub struct Args {
     /// Scenario file (TOML), whose [calibration] table gives defaults for every option; or several
     /// case files, or a folder of them, for one joint fit of the mechanism parameters.

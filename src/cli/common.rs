@@ -92,10 +92,14 @@ impl Progress for Bar {
     fn start(&self, total: u64, unit: &str, done: u64) {
         let bar = ProgressBar::new(total);
         let template = format!(
-            "{{elapsed_precise}} [{{bar:30}}] {{pos}}/{{len}} {unit} ({{per_sec}}, ETA {{eta}}) {{msg}}"
+            "{{elapsed_precise}} [{{bar:30}}] {{pos}}/{{len}} {unit} ({{rate}}, ETA {{eta}}) {{msg}}"
         );
         if let Ok(style) = ProgressStyle::with_template(&template) {
-            bar.set_style(style.progress_chars("=> "));
+            let unit = unit.to_string();
+            let rate = move |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&rate(state.per_sec(), &unit));
+            };
+            bar.set_style(style.progress_chars("=> ").with_key("rate", rate));
         }
         bar.set_position(done);
         self.with(|s| *s = BarState { bar, resumed_at: done, done: 0 });
@@ -121,6 +125,22 @@ impl Progress for Bar {
     }
 }
 
+/// A rate for the progress bar, rounded to what a reader needs:
+/// "894 runs/s", "12 runs/s", "2.5 runs/s", "1 run every 40 s".
+pub fn rate(per_sec: f64, unit: &str) -> String {
+    if !per_sec.is_finite() || per_sec <= 0.0 {
+        return format!("- {unit}/s");
+    }
+    if per_sec >= 10.0 {
+        format!("{per_sec:.0} {unit}/s")
+    } else if per_sec >= 1.0 {
+        format!("{per_sec:.1} {unit}/s")
+    } else {
+        let one = unit.strip_suffix('s').unwrap_or(unit);
+        format!("1 {one} every {:.0} s", 1.0 / per_sec)
+    }
+}
+
 /// Prints what a job reports and returns its exit code: 0, or 1 when a
 /// calibration's budget ran out before its last round.
 pub fn print(report: Report) -> Result<ExitCode> {
@@ -132,4 +152,17 @@ pub fn print(report: Report) -> Result<ExitCode> {
         eprintln!("{note}");
     }
     Ok(if report.budget_exhausted { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rate;
+
+    #[test]
+    fn rates_read_as_whole_numbers() {
+        assert_eq!(rate(893.5884, "runs"), "894 runs/s");
+        assert_eq!(rate(2.54, "runs"), "2.5 runs/s");
+        assert_eq!(rate(0.025, "candidates"), "1 candidate every 40 s");
+        assert_eq!(rate(0.0, "runs"), "- runs/s");
+    }
 }

@@ -13,6 +13,9 @@ use crate::job::defaults;
 
 /// Arguments of `detente compare`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  detente compare scenarios/reference-class/us_vietnam_1975.toml --reference scenarios/reference/us_vietnam.csv\n\nWhat the distances mean, and compare_runs.csv / compare_summary.csv: docs/CALIBRATION.md, docs/OUTPUTS.md"
+)]
 pub struct Args {
     /// Scenario file (TOML) to run and compare, or a results folder written
     /// with `--timeseries full` whose paths are compared as they are.

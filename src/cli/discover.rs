@@ -16,6 +16,9 @@ use crate::job::design::Analysis;
 
 /// Arguments of `detente discover`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(
+    after_help = "Example:\n  detente discover scenarios/afghanistan/baseline.toml --outcome stage:us-taliban:5:by:2035 --points 200\n\n\"by 2035\" means by the end of December 2035. The method and discovery.csv: docs/EXPLORE.md"
+)]
 pub struct Args {
     #[command(flatten)]
     pub design_args: DesignArgs,

@@ -11,6 +11,7 @@ use crate::scenario;
 
 /// Arguments of `detente list`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  detente list scenarios\n\nThe scenario format: docs/SCENARIOS.md")]
 pub struct Args {
     /// Folder to search for *.toml scenario files.
     #[arg(default_value = "scenarios")]

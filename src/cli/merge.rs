@@ -10,6 +10,9 @@ use crate::job::merge::{self, MergeSpec};
 
 /// Arguments of `detente merge`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  detente run scenarios/afghanistan/baseline.toml --shard 0/2 --out shards/0\n  detente run scenarios/afghanistan/baseline.toml --shard 1/2 --out shards/1\n  detente merge shards/0 shards/1 --out results/afghanistan\n\nSharded runs and the files they leave: docs/OUTPUTS.md (Interrupted, resumed and sharded batches)"
+)]
 pub struct Args {
     /// Shard folders written by `run`, `sweep`, `sensitivity`, `discover` or `calibrate` with `--shard I/N`, all N of them.
     #[arg(required = true)]

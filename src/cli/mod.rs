@@ -11,6 +11,7 @@ mod args;
 mod calibrate;
 mod common;
 mod compare;
+mod diff;
 mod discover;
 mod hindcast;
 mod list;
@@ -31,7 +32,13 @@ use crate::job::JobError;
 /// Strategic scenario simulator: agent-based Monte Carlo runs of how relations
 /// between actors move between war and partnership.
 #[derive(Debug, Parser)]
-#[command(name = "detente", version, about, long_about = None)]
+#[command(
+    name = "detente",
+    version,
+    about,
+    long_about = None,
+    after_help = "Start with:\n  detente run scenarios/afghanistan/baseline.toml --by 2030\n\nEach command's --help has an example and the document to read; the overview is README.md."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -45,6 +52,8 @@ enum Command {
     Calibrate(calibrate::Args),
     /// Compare simulated paths of a dyad with a reference history (CSV).
     Compare(compare::Args),
+    /// Compare two results folders: differences in stage probabilities and timing, flagged beyond noise.
+    Diff(diff::Args),
     /// Run reference-class cases and hold each against its history (hindcast.csv).
     Hindcast(hindcast::Args),
     /// Check scenario files and print every problem found.
@@ -73,6 +82,7 @@ pub fn main() -> ExitCode {
         Some(Command::Run(args)) => run::run(args),
         Some(Command::Calibrate(args)) => calibrate::run(args),
         Some(Command::Compare(args)) => compare::run(args),
+        Some(Command::Diff(args)) => diff::run(args),
         Some(Command::Hindcast(args)) => hindcast::run(args),
         Some(Command::Validate(args)) => validate::run(args),
         Some(Command::List(args)) => list::run(args),

@@ -10,6 +10,9 @@ use crate::model::PARAM_SPECS;
 
 /// Arguments of `detente params`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  detente params --markdown\n\nEach parameter's role in the model: docs/MODEL.md"
+)]
 pub struct Args {
     /// Print a Markdown table (as in docs/MODEL.md).
     #[arg(long)]

@@ -7,17 +7,17 @@ use std::time::Instant;
 
 use anyhow::Result;
 
+use super::args::ReportArgs;
 use crate::report::{self, Options};
 
 /// Arguments of `detente report`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  detente run scenarios/afghanistan/baseline.toml --timeseries summary --events --out results/afg\n  detente report results/afg --reference scenarios/reference/us_vietnam.csv\n\nThe workbook, charts, exemplars and page: docs/REPORT.md"
+)]
 pub struct Args {
     /// Results folder (written by `detente run`, `sweep`, `sensitivity`, `discover` or `compare`).
     pub dir: PathBuf,
-    /// Reference history (CSV: date,stage,...) to overlay on the stage fan charts,
-    /// its first row placed at the scenario start; may be repeated.
-    #[arg(long, short = 'r')]
-    pub reference: Vec<PathBuf>,
     /// Write results.xlsx (with none of --xlsx, --charts, --html: all three).
     #[arg(long)]
     pub xlsx: bool,
@@ -27,12 +27,8 @@ pub struct Args {
     /// Write report.html.
     #[arg(long)]
     pub html: bool,
-    /// Stage whose first-reach time picks the exemplar runs and feeds the time-to-stage chart.
-    #[arg(long, default_value_t = report::DEFAULT_STAGE)]
-    pub exemplar_stage: u8,
-    /// Dyad to follow, `a-b` (default: each scenario's first tracked dyad).
-    #[arg(long)]
-    pub dyad: Option<String>,
+    #[command(flatten)]
+    pub with: ReportArgs,
 }
 
 /// Runs `detente report`.
@@ -42,9 +38,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         xlsx: all || args.xlsx,
         charts: all || args.charts,
         html: all || args.html,
-        references: args.reference,
-        stage: args.exemplar_stage,
-        dyad: args.dyad,
+        references: args.with.reference,
+        stage: args.with.exemplar_stage.unwrap_or(report::DEFAULT_STAGE),
+        dyad: args.with.dyad,
     };
     let clock = Instant::now();
     let outcome = report::build(&args.dir, &options)?;

@@ -16,6 +16,9 @@ use crate::job::design::Analysis;
 
 /// Arguments of `detente sensitivity`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(
+    after_help = "Example:\n  detente sensitivity scenarios/afghanistan/baseline.toml --method sobol --points 512 --year 2035\n\n\"by 2035\" means by the end of December 2035. Methods, outcomes and sensitivity.csv: docs/EXPLORE.md"
+)]
 pub struct Args {
     #[command(flatten)]
     pub design_args: DesignArgs,
@@ -28,7 +31,7 @@ pub struct Args {
     /// Stage whose timing is analysed (5 = recognition on the default ladder).
     #[arg(long, default_value_t = 5)]
     pub stage: usize,
-    /// Calendar year for the "reached the stage before January of YEAR" outcome (default: start year + 10).
+    /// Calendar year for the "reached the stage by the end of YEAR" outcome (default: start year + 10).
     #[arg(long)]
     pub year: Option<i32>,
 }

@@ -11,6 +11,9 @@ use crate::job::design::Analysis;
 
 /// Arguments of `detente sweep`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(
+    after_help = "Example:\n  detente sweep scenarios/afghanistan/baseline.toml --param actors.isis_k.group.strength=0.2:1.2 --points 32\n\nDesigns, points.csv and runs.csv: docs/EXPLORE.md"
+)]
 pub struct Args {
     #[command(flatten)]
     pub design_args: DesignArgs,

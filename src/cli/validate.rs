@@ -9,6 +9,9 @@ use crate::scenario::{self, ScenarioError};
 
 /// Arguments of `detente validate`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  detente validate scenarios/afghanistan/baseline.toml\n\nThe scenario format and every check: docs/SCENARIOS.md"
+)]
 pub struct Args {
     /// Scenario files (TOML).
     #[arg(required = true)]

@@ -7,6 +7,7 @@
 //! job's runs and summarises them (median and 10/90 % quantiles, the share of
 //! runs faster than the reference). Formulas: `docs/CALIBRATION.md`.
 
+pub mod diff;
 pub mod metrics;
 
 use std::sync::atomic::AtomicBool;
@@ -154,7 +155,7 @@ pub fn run_and_compare(
     let mut out: Vec<JobComparison> =
         jobs.iter().map(|_| JobComparison { runs: Vec::new(), stages: spec.stages.clone() }).collect();
     let mut stages = Vec::new();
-    batch::execute(jobs, pool, Capture { series: true, fired: false }, stop, |k, runs| {
+    batch::execute(jobs, pool, Capture { series: true, fired: false, decisions: false }, stop, |k, runs| {
         for run in runs {
             stage_path(&run.series, dyads[k], &mut stages);
             let d = spec.distance(SimPath { start: jobs[k].setup.start, stages: &stages });

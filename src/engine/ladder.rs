@@ -112,7 +112,9 @@ pub struct SideTerms {
     pub values: f64,
     /// Minus the exposure to defection of the rungs crossed, exposure x (1 - trust) x phi (positive going down).
     pub distrust: f64,
-    /// The net: goods + values + distrust + consent bias (up) or - exit cost (down).
+    /// The war cost a step up from armed conflict (rung 0) leaves behind; 0 otherwise.
+    pub war: f64,
+    /// The net: goods + values + distrust + war + consent bias (up) or - exit cost (down).
     pub gain: f64,
     /// Its trust in the partner, raised to a mediator's guarantee.
     pub trust: f64,
@@ -133,11 +135,14 @@ pub enum Verdict {
     Deliberating,
     /// Acceptable and ready, but this month's draw did not beat the hazard.
     NotYet,
+    /// No consenting side gained from any higher rung: every one refused.
+    Unwanted,
 }
 
 /// The record of one decision about a tracked pair: every month it moves,
-/// and every month a step up was possible for at least one side but did not
-/// come. The terms add up to the decision the engine took.
+/// and every month a step up was in question (some side's consent is needed
+/// and a higher rung exists) but did not come. The terms add up to the
+/// decision the engine took.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Decision {
     /// Month index.
@@ -150,9 +155,16 @@ pub struct Decision {
     pub target: u8,
     /// What came of it.
     pub verdict: Verdict,
+    /// The side (0 or 1, in pair order) whose condition bound: the side that
+    /// refused or distrusted; for a step up, a month not yet drawn or still
+    /// deliberating, and when nobody wanted a step, the consenting side with
+    /// the smaller gain; the side that felt betrayed, lost trust or chose to
+    /// leave. None for war.
+    pub side: Option<usize>,
     /// The two sides' terms, in pair order (a, b).
     pub sides: [SideTerms; 2],
-    /// The monthly hazard the draw was compared with (0 when no draw decided).
+    /// The monthly hazard the draw was compared with: of the rung taken, of
+    /// the rung not yet drawn, of a downgrade; 0 when no draw decided.
     pub hazard: f64,
     /// This month's uniform draw for the pair.
     pub draw: f64,
@@ -213,6 +225,7 @@ pub fn decide(world: &mut World, s: &Scratch, p: usize, draw: f64) -> Option<Dec
         stage,
         target: 0,
         verdict: Verdict::Moved(Cause::War),
+        side: None,
         sides: [SideTerms::default(); 2],
         hazard: 0.0,
         draw,
@@ -250,7 +263,9 @@ fn terms(world: &World, p: usize, sides: &[Side; 2], target: usize) -> [SideTerm
             phi += sign * r.values_cost;
         }
         let (cost, distrust) = (side.values_cost * phi, (side.cost(world) - side.values_cost) * phi);
-        let net = goods.iter().sum::<f64>() - cost - distrust;
+        // Leaving rung 0 also ends the war: V(0) is minus the war cost.
+        let war = if stage == 0 { side.war_cost } else { 0.0 };
+        let net = goods.iter().sum::<f64>() - cost - distrust + war;
         let (gain, threshold) = if sign > 0.0 {
             (net + params.consent_bias, rung.threshold)
         } else {
@@ -262,6 +277,7 @@ fn terms(world: &World, p: usize, sides: &[Side; 2], target: usize) -> [SideTerm
             goods,
             values: -cost,
             distrust: -distrust,
+            war,
             gain,
             trust: side.trust,
             threshold,
@@ -286,41 +302,42 @@ fn fall(
     if stage <= 1 || pair.months_at_stage < params.drop_cooldown {
         return None;
     }
-    let moved = |to: usize, cause: Cause, hazard: f64| Decision {
+    let moved = |to: usize, cause: Cause, side: usize, hazard: f64| Decision {
         month: 0,
         pair: p,
         stage: stage as u8,
         target: to as u8,
         verdict: Verdict::Moved(cause),
+        side: Some(side),
         sides: terms(world, p, sides, to),
         hazard,
         draw,
     };
-    for side in sides {
+    for (k, side) in sides.iter().enumerate() {
         if world.views[side.actor * n + side.partner].bad_surprise > params.betrayal_threshold {
-            return Some(moved(stage - 1, Cause::Betrayal, 0.0));
+            return Some(moved(stage - 1, Cause::Betrayal, k, 0.0));
         }
     }
-    for side in sides {
+    for (k, side) in sides.iter().enumerate() {
         if side.trust < rungs[stage].threshold - params.hysteresis {
             let to =
                 (1..stage).rev().find(|&r| side.trust >= rungs[r].threshold - params.hysteresis).unwrap_or(1);
-            return Some(moved(to, Cause::LowTrust, 0.0));
+            return Some(moved(to, Cause::LowTrust, k, 0.0));
         }
     }
     // The side that gains most from leaving decides; its best lower rung is the target.
-    let mut best: Option<(f64, usize)> = None;
-    for v in values {
+    let mut best: Option<(f64, usize, usize)> = None;
+    for (k, v) in values.iter().enumerate() {
         let (to, value) =
             (1..stage).map(|r| (r, v[r])).fold((1, f64::NEG_INFINITY), |m, x| if x.1 > m.1 { x } else { m });
         let margin = value - v[stage] - params.exit_cost;
-        if margin > 0.0 && best.is_none_or(|(m, _)| margin > m) {
-            best = Some((margin, to));
+        if margin > 0.0 && best.is_none_or(|(m, _, _)| margin > m) {
+            best = Some((margin, to, k));
         }
     }
-    let (margin, to) = best?;
+    let (margin, to, k) = best?;
     let hazard = params.fall_rate * rising(params.gate_sharpness * margin);
-    (draw < hazard).then(|| moved(to, Cause::Downgrade, hazard))
+    (draw < hazard).then(|| moved(to, Cause::Downgrade, k, hazard))
 }
 
 /// A step up, if a higher rung is acceptable to every side whose consent is
@@ -329,7 +346,8 @@ fn fall(
 /// of the consenting sides; the pair takes the highest rung whose hazard
 /// exceeds this month's draw: the biggest deal that gets done this month.
 /// Without a move, the record names the rung a step was closest to: the
-/// one with the largest smaller gain among those some consenting side wants.
+/// one with the largest smaller gain among those some consenting side
+/// wants, or, when none is wanted, among all higher rungs.
 fn rise(
     world: &mut World,
     p: usize,
@@ -345,12 +363,14 @@ fn rise(
     let consents: [bool; 2] =
         [world.views[pair.a * n + pair.b].consent, world.views[pair.b * n + pair.a].consent];
     let mut acceptable = false;
-    let mut taken: Option<(usize, f64)> = None;
+    let mut taken: Option<(usize, f64, usize)> = None;
     let mut closest: Option<Closest> = None;
+    let mut least_refused: Option<Closest> = None;
     if consents.iter().any(|&c| c) && stage + 1 < rungs.len() {
         let mut discount = 1.0;
         for (target, rung) in rungs.iter().enumerate().skip(stage + 1) {
             let mut smallest = f64::INFINITY;
+            let mut weakest = 0;
             let mut wanted = false;
             let mut block: Option<(usize, bool)> = None;
             for k in 0..2 {
@@ -362,7 +382,9 @@ fn rise(
                     } else if sides[k].trust < rung.threshold {
                         block = block.or(Some((k, true)));
                     }
-                    smallest = smallest.min(gain);
+                    if gain < smallest {
+                        (smallest, weakest) = (gain, k);
+                    }
                 }
             }
             let hazard = params.step_rate * rising(params.gate_sharpness * smallest.max(0.0)) * discount;
@@ -371,11 +393,14 @@ fn rise(
             if block.is_none() {
                 acceptable = true;
                 if ratified && draw < hazard {
-                    taken = Some((target, hazard));
+                    taken = Some((target, hazard, weakest));
                 }
             }
+            let here = Closest { gain: smallest, target, block, ratified, weakest, hazard };
             if wanted && closest.as_ref().is_none_or(|c| smallest > c.gain) {
-                closest = Some(Closest { gain: smallest, target, block, ratified });
+                closest = Some(here);
+            } else if !wanted && least_refused.as_ref().is_none_or(|c| smallest > c.gain) {
+                least_refused = Some(here);
             }
             discount *= params.leap_discount;
         }
@@ -383,27 +408,31 @@ fn rise(
     let ready = acceptable && pair.months_at_stage >= rungs[stage].min_stay_months;
     let pair = &mut world.pairs[p];
     pair.months_above = if acceptable { pair.months_above + 1.0 } else { 0.0 };
-    let record = |target: usize, verdict: Verdict, hazard: f64| Decision {
+    let record = |target: usize, verdict: Verdict, side: usize, hazard: f64| Decision {
         month: 0,
         pair: p,
         stage: stage as u8,
         target: target as u8,
         verdict,
+        side: Some(side),
         sides: terms(world, p, sides, target),
         hazard,
         draw,
     };
-    if let Some((target, hazard)) = taken.filter(|_| ready) {
-        return Some(record(target, Verdict::Moved(Cause::StepUp), hazard));
+    if let Some((target, hazard, weakest)) = taken.filter(|_| ready) {
+        return Some(record(target, Verdict::Moved(Cause::StepUp), weakest, hazard));
     }
-    let Closest { target, block, ratified, .. } = closest?;
-    let verdict = match block {
-        Some((k, false)) => Verdict::Refused(k),
-        Some((k, true)) => Verdict::Distrusted(k),
-        None if !ready || !ratified => Verdict::Deliberating,
-        None => Verdict::NotYet,
-    };
-    Some(record(target, verdict, 0.0))
+    if let Some(c) = closest {
+        let (verdict, side, hazard) = match c.block {
+            Some((k, false)) => (Verdict::Refused(k), k, 0.0),
+            Some((k, true)) => (Verdict::Distrusted(k), k, 0.0),
+            None if !ready || !c.ratified => (Verdict::Deliberating, c.weakest, 0.0),
+            None => (Verdict::NotYet, c.weakest, c.hazard),
+        };
+        return Some(record(c.target, verdict, side, hazard));
+    }
+    let c = least_refused?;
+    Some(record(c.target, Verdict::Unwanted, c.weakest, 0.0))
 }
 
 /// The rung a step up came closest to, for the record of a month without one.
@@ -415,6 +444,10 @@ struct Closest {
     block: Option<(usize, bool)>,
     /// Whether it has been acceptable long enough to be ratified.
     ratified: bool,
+    /// The consenting side with the smaller gain (side a on a tie).
+    weakest: usize,
+    /// Its monthly hazard.
+    hazard: f64,
 }
 
 /// 1 - e^-x: the share of its full rate a decision reaches at margin x. It

@@ -17,7 +17,7 @@
 //! Every fold is sequential in replicate order, so results do not depend on
 //! the thread count.
 
-use crate::calendar::YearMonth;
+use crate::calendar::By;
 use crate::engine::RunOutcome;
 use crate::model::Setup;
 use crate::stats::quantile::{mean, nearest_rank_counts, Summary};
@@ -165,20 +165,23 @@ pub fn check_stage(setup: &Setup, s: usize) -> Result<(), ExploreError> {
     Ok(())
 }
 
-/// The first month index in calendar year `year`, i.e. reaching a stage
-/// "by `year`" means in a month index below this. Errors when the year does
-/// not fall after the start or lies beyond the month after the horizon.
+/// The exclusive month bound of "reached by the end of `year`": one past
+/// the index of December `year`, the one meaning of "by" every command
+/// shares ([`crate::calendar::By`]). Errors when December `year` falls
+/// before the start or after the horizon (the runs do not cover the year).
 pub fn months_before_year(setup: &Setup, year: i32) -> Result<u32, ExploreError> {
-    let jan = YearMonth::new(year, 1).ok_or_else(|| ExploreError::Invalid(format!("bad year {year}")))?;
-    let m = jan.months_since(setup.start);
-    let last = setup.month(setup.horizon).year() + 1;
-    if m <= 0 || m > setup.horizon as i32 + 1 {
-        return Err(ExploreError::Invalid(format!(
-            "year {year} must lie after the start {} and no later than {last}",
-            setup.start
-        )));
+    let by = By::year(year).ok_or_else(|| ExploreError::Invalid(format!("bad year {year}")))?;
+    let last_year = setup.month(setup.horizon).year() - i32::from(setup.month(setup.horizon).month() != 12);
+    match by.month_index(setup.start, setup.horizon) {
+        Some(m) => Ok(m + 1),
+        None => Err(ExploreError::Invalid(format!(
+            "year {year}: \"by {year}\" means by the end of December {year}, and the runs cover {} to {}; \
+             give a year from {} to {last_year}",
+            setup.start,
+            setup.month(setup.horizon),
+            setup.start.year()
+        ))),
     }
-    Ok(m as u32)
 }
 
 /// A number per run, averaged over a point's replications by `sensitivity`.
@@ -414,13 +417,13 @@ mod tests {
     #[test]
     fn measures_censor_at_the_horizon_and_count_before_january() {
         let s = setup();
-        let ms = sensitivity_measures(&s, 0, 3, 2001).unwrap();
+        let ms = sensitivity_measures(&s, 0, 3, 2000).unwrap();
         let names: Vec<&str> = ms.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(
             names,
             [
                 "north-south_months_to_stage_3",
-                "north-south_p_stage_3_by_2001",
+                "north-south_p_stage_3_by_2000",
                 "north-south_p_stage_3_by_horizon",
                 "raiders_peak_strength"
             ]
@@ -428,23 +431,24 @@ mod tests {
         let (early, late, never) = (run(Some(5), 0.7, 0.5), run(Some(12), 0.9, 0.7), run(None, 0.6, 0.2));
         assert_eq!(ms[0].measure.value(&never, s.horizon), 25.0);
         assert_eq!(ms[0].measure.value(&early, s.horizon), 5.0);
-        // "By 2001" is before January 2001: month 12 is too late.
+        // "By 2000" is by the end of December 2000 (month 11): month 12 is too late.
         assert_eq!(
             (ms[1].measure.value(&early, s.horizon), ms[1].measure.value(&late, s.horizon)),
             (1.0, 0.0)
         );
         assert_eq!(ms[3].measure.value(&late, s.horizon), 0.9);
-        assert!(sensitivity_measures(&s, 0, 0, 2001).is_err());
-        assert!(sensitivity_measures(&s, 0, 3, 2000).is_err());
-        // The horizon is January 2002: "by 2002" is the last year that can be asked.
-        assert!(sensitivity_measures(&s, 0, 3, 2002).is_ok());
-        assert!(sensitivity_measures(&s, 0, 3, 2003).is_err());
+        assert!(sensitivity_measures(&s, 0, 0, 2000).is_err());
+        assert!(sensitivity_measures(&s, 0, 3, 1999).is_err());
+        // The horizon is January 2002: "by 2001" is the last whole year the runs cover.
+        assert!(sensitivity_measures(&s, 0, 3, 2001).is_ok());
+        let e = sensitivity_measures(&s, 0, 3, 2002).unwrap_err().to_string();
+        assert!(e.contains("December 2002") && e.contains("2000 to 2001"), "{e}");
     }
 
     #[test]
     fn conditions_parse_from_their_grammar_and_hold_per_run() {
         let s = setup();
-        let reached = Condition::parse("stage:south-north:3:by:2001", &s).unwrap();
+        let reached = Condition::parse("stage:south-north:3:by:2000", &s).unwrap();
         assert_eq!(reached, Condition::Reached { dyad: 0, stage: 3, before: 12 });
         assert!(reached.holds(&run(Some(11), 0.0, 0.0), &s) && !reached.holds(&run(Some(12), 0.0, 0.0), &s));
         let peak = Condition::parse("group:raiders:peak_above:0.8", &s).unwrap();

@@ -14,12 +14,14 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::headline::{scenario_headline, Column};
 use super::shard::{check_complete, read_shard, Shard, ShardDetails, ShardMark};
 use super::{
     command_line, defaults, load_all, nothing_to_resume, Clock, Context, JobError, Progress, Report,
 };
 use crate::batch::aggregate::JobSummary;
 use crate::batch::{self, BatchError, Capture, Job, Pool};
+use crate::calendar::By;
 use crate::model::{with_overrides, Field, Setup};
 use crate::output::batch::{
     BatchWriter, Checkpoint, JobInfo, Layout, Role, RowFile, Timeseries, CHECKPOINT, SHARD_STATE,
@@ -51,8 +53,24 @@ pub struct BatchSpec {
     pub select: Selection,
     /// Monthly paths written.
     pub timeseries: Timeseries,
-    /// Whether `events.csv` is written.
+    /// Whether `events.csv` (and `decisions.csv`) are written.
     pub events: bool,
+    /// `--by`: cut-offs (`2030`, `2030-06`, `2030-06-15`) replacing every
+    /// scenario's `report_years` (empty: each file's own).
+    #[serde(default)]
+    pub by: Vec<String>,
+}
+
+/// What `--report` is built with besides the folder: the options of
+/// `detente report`.
+#[derive(Debug, Clone, Default)]
+pub struct ReportInputs {
+    /// Reference histories overlaid on the stage fan charts.
+    pub references: Vec<PathBuf>,
+    /// Stage that picks the exemplars (None: the report's default).
+    pub stage: Option<u8>,
+    /// Dyad to follow (None: each scenario's first).
+    pub dyad: Option<String>,
 }
 
 /// A batch as `detente run` asks for it.
@@ -75,6 +93,8 @@ pub struct BatchRun {
     pub xlsx: bool,
     /// Also write `results.xlsx`, the charts and `report.html`.
     pub report: bool,
+    /// The report's options.
+    pub report_inputs: ReportInputs,
 }
 
 impl BatchRun {
@@ -90,6 +110,7 @@ impl BatchRun {
             checkpoint_seconds: defaults::CHECKPOINT_SECONDS,
             xlsx: false,
             report: false,
+            report_inputs: ReportInputs::default(),
         }
     }
 }
@@ -151,6 +172,7 @@ struct Identity<'a> {
     timeseries: Timeseries,
     events: bool,
     replicate: Option<u64>,
+    by: &'a [String],
 }
 
 impl BatchSpec {
@@ -163,6 +185,7 @@ impl BatchSpec {
             timeseries: self.timeseries,
             events: self.events,
             replicate,
+            by: &self.by,
         })
     }
 }
@@ -194,6 +217,8 @@ pub struct Plan<'a> {
     pub param_keys: Vec<String>,
     /// The scenario files.
     pub scenarios: &'a [Scenario],
+    /// `--by`, parsed (None: each scenario's `report_years`).
+    pub by: Option<Vec<By>>,
     replications: Vec<u64>,
     seeds: Vec<u64>,
 }
@@ -210,8 +235,10 @@ pub struct PlanEntry<'a> {
 }
 
 impl<'a> Plan<'a> {
-    /// Resolves `select` against `scenarios`.
-    pub fn new(scenarios: &'a [Scenario], select: &Selection) -> Result<Plan<'a>, JobError> {
+    /// Resolves `select` against `scenarios`, with the cut-offs `by`
+    /// (`--by`; empty: each scenario's `report_years`).
+    pub fn new(scenarios: &'a [Scenario], select: &Selection, by: &[String]) -> Result<Plan<'a>, JobError> {
+        let by = parse_by(by)?;
         for (i, s) in scenarios.iter().enumerate() {
             if let Some(twin) = scenarios[..i].iter().find(|t| t.name == s.name) {
                 bail!(
@@ -270,6 +297,7 @@ impl<'a> Plan<'a> {
             entries,
             param_keys: keys,
             scenarios,
+            by,
         })
     }
 
@@ -297,10 +325,15 @@ impl<'a> Plan<'a> {
                 scenario: &self.scenarios[e.scenario].name,
                 variant: e.variant,
                 setup: &e.setup,
-                report_years: &self.scenarios[e.scenario].report_years,
+                report_years: self.by_of(e.scenario),
                 params: e.params.clone(),
             })
             .collect()
+    }
+
+    /// The cut-offs of scenario `s`: `--by`, else its `report_years`.
+    pub fn by_of(&self, s: usize) -> &[By] {
+        self.by.as_deref().unwrap_or(&self.scenarios[s].report_years)
     }
 
     /// The scenario entries of `manifest.json`.
@@ -365,7 +398,7 @@ fn skip_done(jobs: &mut [Job<'_>], next: (usize, u64)) {
 /// Removes optional files an earlier run left in the folder, so every file
 /// there belongs to this run.
 fn remove_stale(out: &Path, written: &[PathBuf]) -> Result<(), JobError> {
-    for name in ["timeseries.csv", "events.csv"] {
+    for name in ["timeseries.csv", "events.csv", "decisions.csv"] {
         let path = out.join(name);
         if path.exists() && !written.contains(&path) {
             std::fs::remove_file(&path).with_context(|| format!("cannot remove stale {}", path.display()))?;
@@ -413,7 +446,7 @@ pub fn run(
     let out = out_folder(&run, &scenarios);
     let batch_fingerprint = spec.fingerprint(&scenarios, run.replicate);
     let checkpoint_mark = Shard::mark(run.shard, &batch_fingerprint);
-    let plan = Plan::new(&scenarios, &spec.select)?;
+    let plan = Plan::new(&scenarios, &spec.select, &spec.by)?;
     let mut jobs = plan.jobs();
     narrow(&mut jobs, run.shard, run.replicate)?;
     let infos = plan.infos();
@@ -421,7 +454,7 @@ pub fn run(
     let clock = Clock::start();
     let mode = spec.timeseries;
     let role = if run.shard.is_some() { Role::Shard } else { Role::Whole };
-    let capture = Capture { series: mode != Timeseries::None, fired: spec.events };
+    let capture = Capture { series: mode != Timeseries::None, fired: spec.events, decisions: true };
     let (mut writer, mut done) = if run.resume {
         let checkpoint: Checkpoint =
             read_json(&out.join(CHECKPOINT)).with_context(|| nothing_to_resume(&out))?;
@@ -505,13 +538,17 @@ pub fn run(
     let elapsed = clock.elapsed();
     let mut report = Report::default();
     if role == Role::Whole {
-        report.text = headlines(&plan, &summaries);
+        report.text = headlines(&plan, &summaries, &mut report.notes);
         if run.xlsx || run.report {
+            let inputs = &run.report_inputs;
+            let defaults = crate::report::Options::default();
             let options = crate::report::Options {
                 xlsx: true,
                 charts: run.report,
                 html: run.report,
-                ..Default::default()
+                references: inputs.references.clone(),
+                stage: inputs.stage.unwrap_or(defaults.stage),
+                dyad: inputs.dyad.clone(),
             };
             let outcome = crate::report::build(&out, &options)
                 .with_context(|| format!("the batch finished but the report on {} failed", out.display()))?;
@@ -526,32 +563,37 @@ pub fn run(
     Ok(report)
 }
 
-/// One line per job and tracked dyad: for each stage above the initial
-/// one, the share of runs reaching it and the median date.
-fn headlines(plan: &Plan<'_>, summaries: &[JobSummary]) -> String {
-    let mut text = format!(
-        "{:<24} {:<24} {:<20} share reaching each stage by the horizon, median month of first reach\n",
-        "scenario", "variant", "dyad"
-    );
-    for (e, summary) in plan.entries.iter().zip(summaries) {
-        let s = &plan.scenarios[e.scenario];
-        for (d, tr) in summary.dyads.iter().zip(&e.setup.tracked) {
-            let mut cells = Vec::new();
-            for stage in d.initial_stage as usize + 1..d.reach.len() {
-                let share = d.share_by(stage, e.setup.horizon);
-                let when =
-                    d.months_quantile(stage, 0.5).map_or("-".to_string(), |m| e.setup.month(m).to_string());
-                cells.push(format!("{stage}: {:>3.0}% {when:>7}", share * 100.0));
-            }
-            text.push_str(&format!(
-                "{:<24} {:<24} {:<20} {}\n",
-                s.name,
-                e.variant,
-                tr.label,
-                cells.join("  ")
-            ));
+/// `--by` parsed; None when it is empty.
+fn parse_by(by: &[String]) -> Result<Option<Vec<By>>, JobError> {
+    if by.is_empty() {
+        return Ok(None);
+    }
+    let mut out: Vec<By> = Vec::new();
+    for text in by {
+        let b = By::parse(text).map_err(|e| JobError::Invalid(format!("--by {text}: {e}")))?;
+        if !out.contains(&b) {
+            out.push(b);
         }
     }
+    Ok(Some(out))
+}
+
+/// The headline of every scenario (see [`super::headline`]): the chance of
+/// each stage by each `--by` cut-off and by the horizon, per variant.
+fn headlines(plan: &Plan<'_>, summaries: &[JobSummary], notes: &mut Vec<String>) -> String {
+    let mut text = String::new();
+    for (si, s) in plan.scenarios.iter().enumerate() {
+        let columns: Vec<Column<'_>> = plan
+            .entries
+            .iter()
+            .zip(summaries)
+            .filter(|(e, _)| e.scenario == si)
+            .map(|(e, summary)| Column { variant: e.variant, setup: &e.setup, summary })
+            .collect();
+        let by = plan.by.as_deref().unwrap_or(&[]);
+        text.push_str(&scenario_headline(&s.name, &columns, by, notes));
+    }
+    text.push('\n');
     text
 }
 
@@ -586,7 +628,7 @@ pub fn merge(shard_paths: &[PathBuf], out: &Path) -> Result<Report, JobError> {
     if spec.fingerprint(&scenarios, None) != shards[0].details.fingerprint {
         bail!("the scenario files changed since the shards ran (their SHA-256 differ from the shards' manifests)");
     }
-    let plan = Plan::new(&scenarios, &spec.select)?;
+    let plan = Plan::new(&scenarios, &spec.select, &spec.by)?;
     let infos = plan.infos();
     if shards.iter().any(|s| s.summaries.len() != infos.len()) {
         bail!("a shard's state does not hold one summary per job of the batch");
@@ -601,13 +643,15 @@ pub fn merge(shard_paths: &[PathBuf], out: &Path) -> Result<Report, JobError> {
         ("groups.csv", RowFile::Groups),
         ("timeseries.csv", RowFile::Series),
         ("events.csv", RowFile::Events),
+        ("decisions.csv", RowFile::Decisions),
     ];
     let mut readers: Vec<Vec<(RowFile, RowReader)>> = Vec::new();
     for s in &shards {
         let mut mine = Vec::new();
         for (name, kind) in files {
             let full_series = kind != RowFile::Series || spec.timeseries == Timeseries::Full;
-            if full_series && (kind != RowFile::Events || spec.events) {
+            let logged = !matches!(kind, RowFile::Events | RowFile::Decisions) || spec.events;
+            if full_series && logged {
                 mine.push((kind, RowReader::open(&s.path.join(name))?));
             }
         }

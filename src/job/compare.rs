@@ -142,7 +142,7 @@ pub fn run(
     let reference = load_reference(&run.reference, scenario.base.world.ladder.len())?;
     let (spec, alignment_label) = run.spec(&reference, scenario.base.world.ladder.top())?;
     let dyad = pick_dyad(&scenario, run.dyad.as_deref())?;
-    let plan = Plan::new(scenarios, &run.select)?;
+    let plan = Plan::new(scenarios, &run.select, &[])?;
     let jobs = plan.jobs();
     let total: u64 = jobs.iter().map(|j| j.replications).sum();
     let clock = Clock::start();

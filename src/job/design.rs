@@ -59,7 +59,7 @@ pub enum Analysis {
         dyad: Option<String>,
         /// Stage whose timing is analysed.
         stage: usize,
-        /// Year of the "reached before January of YEAR" outcome (None: start year + 10).
+        /// Year of the "reached by the end of YEAR" outcome (None: start year + 10).
         year: Option<i32>,
     },
     /// The box of parameter values where a yes/no outcome concentrates.

@@ -30,6 +30,8 @@ pub mod calibration;
 pub mod compare;
 pub mod defaults;
 pub mod design;
+pub mod diff;
+pub mod headline;
 pub mod hindcast;
 pub mod merge;
 pub mod shard;

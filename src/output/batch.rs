@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::{CsvFile, Opening, OutputError};
 use crate::batch::aggregate::{JobSummary, BAND_QUANTILES};
 use crate::batch::RunResult;
+use crate::calendar::By;
 use crate::engine::{Happening, TickRecord};
 use crate::model::Setup;
 
@@ -38,8 +39,8 @@ pub struct JobInfo<'a> {
     pub variant: &'a str,
     /// The setup run.
     pub setup: &'a Setup,
-    /// Years after the start for the `p_by` columns.
-    pub report_years: &'a [u32],
+    /// Cut-offs of the `p_by` columns (`report_years`, or `--by`).
+    pub report_years: &'a [By],
     /// Value of each varied parameter (None: not defined for this scenario).
     pub params: Vec<Option<f64>>,
 }
@@ -51,16 +52,16 @@ pub struct Layout {
     pub param_keys: Vec<String>,
     /// Largest ladder size among the jobs.
     pub rungs: usize,
-    /// Union of report years, ascending.
-    pub report_years: Vec<u32>,
+    /// Union of the jobs' cut-offs, by their last month (then label).
+    pub report_years: Vec<By>,
 }
 
 impl Layout {
     /// The layout covering `jobs`.
     pub fn of(jobs: &[JobInfo<'_>], param_keys: Vec<String>) -> Layout {
         let rungs = jobs.iter().map(|j| j.setup.world.ladder.len()).max().unwrap_or(0);
-        let mut report_years: Vec<u32> = jobs.iter().flat_map(|j| j.report_years.iter().copied()).collect();
-        report_years.sort_unstable();
+        let mut report_years: Vec<By> = jobs.iter().flat_map(|j| j.report_years.iter().cloned()).collect();
+        report_years.sort_by(|a, b| (a.last_month(), a.label()).cmp(&(b.last_month(), b.label())));
         report_years.dedup();
         Layout { param_keys, rungs, report_years }
     }
@@ -75,8 +76,10 @@ pub struct BatchWriter<'a> {
     runs: CsvFile,
     groups: CsvFile,
     summary: Option<CsvFile>,
+    why: Option<CsvFile>,
     series: Option<CsvFile>,
     events: Option<CsvFile>,
+    decisions: Option<CsvFile>,
     mode: Timeseries,
     current: Option<(usize, JobSummary)>,
     dates: Vec<String>,
@@ -104,6 +107,8 @@ pub enum RowFile {
     Series,
     /// events.csv
     Events,
+    /// decisions.csv
+    Decisions,
 }
 
 /// How far a batch got: enough to resume it byte for byte.
@@ -137,14 +142,27 @@ fn headers(layout: &Layout, mode: Timeseries, events: bool, role: Role) -> Vec<(
     let mut groups_header = run_key_header();
     groups_header.extend(["group", "attacks", "peak_strength", "final_strength"].map(String::from));
 
-    let mut summary_header: Vec<String> =
-        ["scenario", "variant", "dyad", "actor_a", "actor_b", "runs", "initial_stage"]
-            .map(String::from)
-            .to_vec();
+    let mut summary_header: Vec<String> = [
+        "scenario",
+        "variant",
+        "dyad",
+        "actor_a",
+        "actor_b",
+        "runs",
+        "initial_stage",
+        "start_date",
+        "horizon_date",
+    ]
+    .map(String::from)
+    .to_vec();
     for s in 1..layout.rungs {
-        summary_header.push(format!("stage_{s}_share"));
+        for c in ["share", "share_low", "share_high"] {
+            summary_header.push(format!("stage_{s}_{c}"));
+        }
         for y in &layout.report_years {
-            summary_header.push(format!("stage_{s}_p_by_{y}y"));
+            for end in ["", "_low", "_high"] {
+                summary_header.push(format!("stage_{s}_p_by_{y}{end}"));
+            }
         }
         for q in ["p10", "median", "p90"] {
             summary_header.push(format!("stage_{s}_months_{q}"));
@@ -166,6 +184,7 @@ fn headers(layout: &Layout, mode: Timeseries, events: bool, role: Role) -> Vec<(
     let mut out = vec![("runs.csv", runs_header), ("groups.csv", groups_header)];
     if role == Role::Whole {
         out.push(("summary.csv", summary_header));
+        out.push(("why.csv", super::why::why_header()));
     }
     match (mode, role) {
         (Timeseries::Summary, Role::Whole) => {
@@ -195,6 +214,7 @@ fn headers(layout: &Layout, mode: Timeseries, events: bool, role: Role) -> Vec<(
             ["month", "date", "kind", "name", "actor", "target", "stage_from", "stage_to"].map(String::from),
         );
         out.push(("events.csv", h));
+        out.push(("decisions.csv", super::why::decisions_header()));
     }
     out
 }
@@ -308,8 +328,10 @@ impl<'a> BatchWriter<'a> {
             runs: open("runs.csv")?.ok_or_else(|| missing("runs.csv"))?,
             groups: open("groups.csv")?.ok_or_else(|| missing("groups.csv"))?,
             summary: open("summary.csv")?,
+            why: open("why.csv")?,
             series: open("timeseries.csv")?,
             events: open("events.csv")?,
+            decisions: open("decisions.csv")?,
             jobs,
             layout,
             role,
@@ -365,6 +387,7 @@ impl<'a> BatchWriter<'a> {
             RowFile::Groups => Some(&mut self.groups),
             RowFile::Series => self.series.as_mut(),
             RowFile::Events => self.events.as_mut(),
+            RowFile::Decisions => self.decisions.as_mut(),
         };
         match target {
             Some(f) => f.copy_row(record),
@@ -381,8 +404,10 @@ impl<'a> BatchWriter<'a> {
             Some(&mut self.runs),
             Some(&mut self.groups),
             self.summary.as_mut(),
+            self.why.as_mut(),
             self.series.as_mut(),
             self.events.as_mut(),
+            self.decisions.as_mut(),
         ]
         .into_iter()
         .flatten()
@@ -404,8 +429,17 @@ impl<'a> BatchWriter<'a> {
 
     /// Stops without committing: the temporary files stay for `--resume`.
     pub fn suspend(self) {
-        for f in
-            [Some(self.runs), Some(self.groups), self.summary, self.series, self.events].into_iter().flatten()
+        for f in [
+            Some(self.runs),
+            Some(self.groups),
+            self.summary,
+            self.why,
+            self.series,
+            self.events,
+            self.decisions,
+        ]
+        .into_iter()
+        .flatten()
         {
             f.keep();
         }
@@ -418,6 +452,9 @@ impl<'a> BatchWriter<'a> {
             self.write_run(k, run)?;
             if let Some((_, summary)) = &mut self.current {
                 summary.add(&run.outcome, &run.series);
+                if let Some(why) = &run.why {
+                    summary.why.absorb(&why.summary);
+                }
             }
             self.next = (k, run.replicate + 1);
         }
@@ -490,6 +527,9 @@ impl<'a> BatchWriter<'a> {
                 f.end_row()?;
             }
         }
+        if let Some(f) = &mut self.decisions {
+            super::why::write_decisions(f, job, run, &self.dates)?;
+        }
         Ok(())
     }
 
@@ -506,19 +546,25 @@ impl<'a> BatchWriter<'a> {
         for (d, tr) in summary.dyads.iter().zip(&setup.tracked) {
             f.text(job.scenario).text(job.variant).text(&tr.label);
             f.text(&world.actors[tr.a].id).text(&world.actors[tr.b].id).int(d.runs).int(d.initial_stage);
+            f.text(&self.dates[0]).text(&self.dates[setup.horizon as usize]);
             for s in 1..self.layout.rungs {
                 if s >= world.ladder.len() {
-                    for _ in 0..(self.layout.report_years.len() + 5) {
+                    for _ in 0..(3 * self.layout.report_years.len() + 7) {
                         f.empty();
                     }
                     continue;
                 }
-                f.num(d.share_by(s, setup.horizon));
-                for &y in &self.layout.report_years {
-                    if job.report_years.contains(&y) && y * 12 <= setup.horizon {
-                        f.num(d.share_by(s, y * 12));
-                    } else {
-                        f.empty();
+                let share = |f: &mut CsvFile, month: u32| {
+                    let (low, high) = d.interval_by(s, month);
+                    f.num(d.share_by(s, month)).num(low).num(high);
+                };
+                share(f, setup.horizon);
+                for y in &self.layout.report_years {
+                    match y.month_index(setup.start, setup.horizon).filter(|_| job.report_years.contains(y)) {
+                        Some(m) => share(f, m),
+                        None => {
+                            f.empty().empty().empty();
+                        }
                     }
                 }
                 for q in BAND_QUANTILES {
@@ -544,6 +590,9 @@ impl<'a> BatchWriter<'a> {
                 f.num(attacks).num(mean(|g| g.peak_sum.mean(g.runs))).num(mean(|g| g.final_sum.mean(g.runs)));
             }
             f.end_row()?;
+        }
+        if let Some(f) = &mut self.why {
+            super::why::write_why(f, job, &summary)?;
         }
         if let (Timeseries::Summary, Some(f)) = (self.mode, &mut self.series) {
             for (series, tr) in summary.series.iter().zip(&setup.tracked) {
@@ -581,8 +630,17 @@ impl<'a> BatchWriter<'a> {
             super::write_json(&state, &self.finished)?;
             paths.push(state);
         }
-        for f in
-            [Some(self.runs), Some(self.groups), self.summary, self.series, self.events].into_iter().flatten()
+        for f in [
+            Some(self.runs),
+            Some(self.groups),
+            self.summary,
+            self.why,
+            self.series,
+            self.events,
+            self.decisions,
+        ]
+        .into_iter()
+        .flatten()
         {
             paths.push(f.path().to_path_buf());
             f.commit()?;
@@ -626,13 +684,14 @@ mod tests {
         let mut runs = Vec::new();
         let stop = std::sync::atomic::AtomicBool::new(false);
         let pool = Pool::new(1).unwrap();
-        execute(&[job], &pool, Capture { series: true, fired: true }, &stop, |_, chunk| {
+        execute(&[job], &pool, Capture { series: true, fired: true, decisions: true }, &stop, |_, chunk| {
             runs.extend(chunk.iter().map(|r| RunResult {
                 replicate: r.replicate,
                 seed: r.seed,
                 outcome: r.outcome.clone(),
                 series: r.series.clone(),
                 fired: r.fired.clone(),
+                why: r.why.clone(),
             }));
             Ok::<(), std::convert::Infallible>(())
         })
@@ -641,7 +700,9 @@ mod tests {
     }
 
     fn info(setup: &Setup) -> JobInfo<'_> {
-        JobInfo { scenario: "tiny", variant: "baseline", setup, report_years: &[1, 2], params: Vec::new() }
+        static YEARS: std::sync::OnceLock<Vec<By>> = std::sync::OnceLock::new();
+        let report_years = YEARS.get_or_init(|| vec![By::year(2000).unwrap(), By::parse("2001-06").unwrap()]);
+        JobInfo { scenario: "tiny", variant: "baseline", setup, report_years, params: Vec::new() }
     }
 
     fn read(dir: &Path, name: &str) -> String {
@@ -650,19 +711,29 @@ mod tests {
 
     #[test]
     fn headers_follow_the_layout_and_the_role() {
-        let layout =
-            Layout { param_keys: vec!["params.trust.decay".into()], rungs: 3, report_years: vec![5] };
+        let layout = Layout {
+            param_keys: vec!["params.trust.decay".into()],
+            rungs: 3,
+            report_years: vec![By::year(2030).unwrap()],
+        };
         let files = |mode, events, role| -> Vec<&str> {
             headers(&layout, mode, events, role).into_iter().map(|(n, _)| n).collect()
         };
-        assert_eq!(files(Timeseries::None, false, Role::Whole), ["runs.csv", "groups.csv", "summary.csv"]);
-        assert_eq!(files(Timeseries::Summary, true, Role::Shard), ["runs.csv", "groups.csv", "events.csv"]);
+        assert_eq!(
+            files(Timeseries::None, false, Role::Whole),
+            ["runs.csv", "groups.csv", "summary.csv", "why.csv"]
+        );
+        assert_eq!(
+            files(Timeseries::Summary, true, Role::Shard),
+            ["runs.csv", "groups.csv", "events.csv", "decisions.csv"]
+        );
         assert_eq!(files(Timeseries::Full, false, Role::Shard), ["runs.csv", "groups.csv", "timeseries.csv"]);
         let all = headers(&layout, Timeseries::None, false, Role::Whole);
         let runs = &all[0].1;
         assert_eq!(runs.last().map(String::as_str), Some("params.trust.decay"));
         assert!(runs.contains(&"stage_2_date".to_string()) && !runs.contains(&"stage_3_month".to_string()));
-        assert!(all[2].1.contains(&"stage_1_p_by_5y".to_string()));
+        assert!(all[2].1.contains(&"stage_1_p_by_2030".to_string()));
+        assert!(all[2].1.contains(&"stage_1_p_by_2030_high".to_string()));
     }
 
     #[test]
@@ -678,7 +749,7 @@ mod tests {
         w.consume(0, &runs).unwrap();
         let (summaries, paths) = w.finish().unwrap();
         assert_eq!(summaries[0].dyads[0].runs, 6);
-        assert_eq!(paths.len(), 5);
+        assert_eq!(paths.len(), 7);
         assert_eq!(read(whole.path(), "runs.csv").lines().count(), 7);
 
         let part = tempfile::tempdir().unwrap();
@@ -707,7 +778,15 @@ mod tests {
         assert_eq!(w.next(), (0, 4));
         w.consume(0, &runs[4..]).unwrap();
         w.finish().unwrap();
-        for f in ["runs.csv", "groups.csv", "summary.csv", "timeseries.csv", "events.csv"] {
+        for f in [
+            "runs.csv",
+            "groups.csv",
+            "summary.csv",
+            "why.csv",
+            "timeseries.csv",
+            "events.csv",
+            "decisions.csv",
+        ] {
             assert_eq!(read(whole.path(), f), read(part.path(), f), "{f}");
         }
         assert!(!part.path().join(CHECKPOINT).exists(), "a finished batch keeps no checkpoint");

@@ -12,13 +12,18 @@ use serde::{Deserialize, Serialize};
 use super::batch::{dyad_outcome_columns, write_dyad_outcome};
 use super::{CsvFile, Opening, OutputError};
 use crate::batch::RunResult;
+use crate::calendar::By;
 use crate::explore::analysis::{direction, Discovery, SensitivityRow};
 use crate::explore::outcome::{scalar_names, PointAcc};
 use crate::model::Setup;
 
-/// Report years that fall within the setup's horizon, in the given order.
-fn years_within(setup: &Setup, report_years: &[u32]) -> Vec<u32> {
-    report_years.iter().copied().filter(|y| y * 12 <= setup.horizon).collect()
+/// The cut-offs that fall within the setup's months, in the given order,
+/// with the last month index each counts.
+fn years_within(setup: &Setup, report_years: &[By]) -> Vec<(String, u32)> {
+    report_years
+        .iter()
+        .filter_map(|y| Some((y.label().to_string(), y.month_index(setup.start, setup.horizon)?)))
+        .collect()
 }
 
 /// `runs.csv` of a sweep: one row per run and tracked dyad, keyed by design point.
@@ -80,7 +85,7 @@ pub struct PointsWriter {
     scalars: usize,
     dyads: usize,
     rungs: usize,
-    years: Vec<u32>,
+    years: Vec<(String, u32)>,
 }
 
 impl PointsWriter {
@@ -88,7 +93,7 @@ impl PointsWriter {
     pub fn open(
         dir: &Path,
         setup: &Setup,
-        report_years: &[u32],
+        report_years: &[By],
         param_keys: &[String],
         how: Opening<'_>,
     ) -> Result<Self, OutputError> {
@@ -105,8 +110,8 @@ impl PointsWriter {
         }
         for t in &setup.tracked {
             for s in 1..rungs {
-                for y in &years {
-                    h.push(format!("{}_stage_{s}_p_by_{y}y", t.label));
+                for (y, _) in &years {
+                    h.push(format!("{}_stage_{s}_p_by_{y}", t.label));
                 }
                 h.push(format!("{}_stage_{s}_months_median", t.label));
             }
@@ -144,8 +149,8 @@ impl PointsWriter {
         }
         for d in 0..self.dyads {
             for s in 1..self.rungs {
-                for &y in &self.years {
-                    f.opt_num(acc.share_by(d, s, y * 12));
+                for &(_, m) in &self.years {
+                    f.opt_num(acc.share_by(d, s, m));
                 }
                 f.opt_num(acc.months_median(d, s).map(f64::from));
             }
@@ -168,7 +173,7 @@ impl DesignFiles {
     pub fn open(
         dir: &Path,
         setup: &Setup,
-        report_years: &[u32],
+        report_years: &[By],
         param_keys: &[String],
         with_runs: bool,
         how: Opening<'_>,

@@ -9,10 +9,12 @@
 pub mod batch;
 pub mod calibration;
 pub mod compare;
+pub mod diff;
 pub mod explore;
 pub mod hindcast;
 pub mod manifest;
 pub mod rows;
+pub mod why;
 
 use std::fmt::Write as _;
 use std::fs::{self, File};

@@ -14,7 +14,7 @@ use super::table::{cell, num, Table};
 use super::{rung_name, Folder, Options, Outcome, ReportError};
 use crate::calendar::{Date, YearMonth};
 use crate::reference::ReferencePath;
-use crate::stats::quantile::wilson_ci95;
+use crate::stats::proportion::wilson;
 
 /// (scenario, variant) or (scenario, dyad).
 type Key = (String, String);
@@ -540,7 +540,7 @@ fn cumulative_share(months: &[Option<f64>], horizon: usize) -> Vec<(u64, f64, f6
         .iter()
         .map(|c| {
             k += c;
-            let (lo, hi) = wilson_ci95(k, n).unwrap_or((0.0, 0.0));
+            let (lo, hi) = wilson(k, n);
             (k, lo, hi)
         })
         .collect()
@@ -790,7 +790,7 @@ fn time_to_stage(
             svg.rect(x, y0 + inner - h, w, h, PALETTE[0], &format!("class=\"bar\" data-count=\"{count}\""));
         }
         let k = reached_months.len() as u64;
-        let (lo, hi) = wilson_ci95(k, n as u64).unwrap_or((0.0, 0.0));
+        let (lo, hi) = wilson(k, n as u64);
         let share = if n > 0 { k as f64 / n as f64 } else { 0.0 };
         let mut sorted = reached_months.clone();
         sorted.sort_by(f64::total_cmp);
@@ -1115,7 +1115,7 @@ mod tests {
         let months = [Some(0.0), Some(2.0), None, Some(2.0)];
         let c = cumulative_share(&months, 3);
         assert_eq!(c.iter().map(|p| p.0).collect::<Vec<_>>(), vec![1, 1, 3, 3]);
-        let (lo, hi) = wilson_ci95(3, 4).unwrap();
+        let (lo, hi) = wilson(3, 4);
         assert_eq!((c[3].1, c[3].2), (lo, hi));
         // Nothing reached yet: the band still shows how much could hide in the runs.
         let never = cumulative_share(&[None; 100], 5);

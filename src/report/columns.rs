@@ -146,9 +146,21 @@ fn stage_pattern(table: &str, column: &str) -> Option<(Format, String)> {
             )
         }
         "date_median" => (Format::Date, format!("first day of the month stage_{s}_months_median")),
+        "share_low" | "share_high" => {
+            (Format::Percent, format!("95 % Wilson interval of stage_{s}_share ({})", &tail["share_".len()..]))
+        }
         t => {
-            let years: u32 = t.strip_prefix("p_by_")?.strip_suffix('y')?.parse().ok()?;
-            (Format::Percent, format!("share of all runs that reached stage {s} within {years} years of the start"))
+            let label = t.strip_prefix("p_by_")?;
+            let (label, end) = match label.rsplit_once('_') {
+                Some((l, e @ ("low" | "high"))) => (l, Some(e)),
+                _ => (label, None),
+            };
+            let by = crate::calendar::By::parse(label).ok()?;
+            let what = format!("share of all runs that reached stage {s} by {}", by.words());
+            match end {
+                Some(e) => (Format::Percent, format!("95 % Wilson interval ({e}) of the {what}")),
+                None => (Format::Percent, what),
+            }
         }
     };
     Some(found)
@@ -226,7 +238,8 @@ mod tests {
     #[test]
     fn patterns_cover_summary_and_runs() {
         assert_eq!(describe("summary", "stage_5_share").0, Format::Percent);
-        assert_eq!(describe("summary", "stage_5_p_by_10y").0, Format::Percent);
+        assert_eq!(describe("summary", "stage_5_p_by_2030").0, Format::Percent);
+        assert!(describe("summary", "stage_5_p_by_2030-06_low").1.contains("the end of 2030-06"));
         assert_eq!(describe("summary", "stage_5_months_median").0, Format::Integer);
         assert_eq!(describe("summary", "stage_5_date_median").0, Format::Date);
         assert_eq!(describe("runs", "stage_3_month").0, Format::Integer);

@@ -1,11 +1,13 @@
 //! Exemplar paths, "the why": for each scenario and variant, the runs at the
-//! 10th, 50th and 90th percentile of months to a chosen stage, and their
-//! timelines from `events.csv`.
+//! 10th, 50th and 90th percentile of months to a chosen stage among the runs
+//! that reach it, and their timelines from `events.csv`, with the reasons
+//! from `decisions.csv` ([`super::why`]).
 //!
-//! Percentiles use the nearest-rank rule over the variant's replicates, as
-//! every quantile in detente does: sort by first-reach month (a run that
-//! never reaches the stage counts as beyond the horizon, i.e. after every run
-//! that does; ties by replicate), and take the ⌈q·n⌉-th run. `events.csv`
+//! Percentiles use the nearest-rank rule over the runs that reach the stage,
+//! as every quantile in detente does: sort them by first-reach month (ties
+//! by replicate) and take the ⌈q·n⌉-th run; a run picked at two percentiles
+//! is shown once. When no run of a variant reaches the stage, its exemplars
+//! follow the highest stage any of its runs reaches instead. `events.csv`
 //! can hold hundreds of megabytes, so it is streamed once and only the rows
 //! of the chosen runs are kept.
 
@@ -122,6 +124,13 @@ pub struct Exemplar {
     pub dyad: DyadChoice,
     /// The run's happenings in order (empty without `events.csv`).
     pub events: Vec<EventRow>,
+    /// The stage this exemplar follows: the one asked for, or the highest
+    /// its variant reaches when no run reaches that one.
+    pub stage: u8,
+    /// The reasons behind the path, from `decisions.csv` (empty without it).
+    pub reasons: Vec<super::why::Reason>,
+    /// Ladder length, for rung names.
+    pub ladder_len: usize,
 }
 
 /// How many runs of a variant reached the stage.
@@ -150,10 +159,12 @@ pub struct ExemplarSet {
     pub counts: Vec<VariantCount>,
     /// Whether timelines were read from `events.csv`.
     pub has_events: bool,
+    /// Whether reasons were read from `decisions.csv`.
+    pub has_reasons: bool,
 }
 
-/// A run that may be picked: replicate, seed, first-reach month and date.
-type Candidate = (u64, String, Option<u32>, String);
+/// A run that may be picked: replicate, seed, and its row of `runs.csv`.
+type Candidate = (u64, String, usize);
 
 /// Picks the exemplar runs from `runs.csv`.
 pub fn select(runs: &Table, chosen: &[DyadChoice], stage: u8) -> Result<ExemplarSet, ReportError> {
@@ -164,8 +175,13 @@ pub fn select(runs: &Table, chosen: &[DyadChoice], stage: u8) -> Result<Exemplar
         runs.need("run_seed")?,
         runs.need("dyad")?,
     );
-    let cm = runs.col(&format!("stage_{stage}_month"));
-    let cdate = runs.col(&format!("stage_{stage}_date"));
+    let month_of = |row: &[String], s: u8| {
+        runs.col(&format!("stage_{s}_month")).and_then(|c| cell(row, c).parse::<u32>().ok())
+    };
+    let date_of = |row: &[String], s: u8| {
+        runs.col(&format!("stage_{s}_date")).map(|c| cell(row, c).to_string()).unwrap_or_default()
+    };
+    let cmax = runs.col("max_stage");
     let ladder_len = runs
         .header
         .iter()
@@ -174,7 +190,7 @@ pub fn select(runs: &Table, chosen: &[DyadChoice], stage: u8) -> Result<Exemplar
         .map_or(8, |top| top + 1);
     // (scenario, variant) in first-seen order, with their runs.
     let mut groups: Vec<((String, String), Vec<Candidate>)> = Vec::new();
-    for row in &runs.rows {
+    for (index, row) in runs.rows.iter().enumerate() {
         let scenario = cell(row, cs);
         let Some(choice) = dyad_for(chosen, scenario) else { continue };
         if cell(row, cd) != choice.dyad {
@@ -185,10 +201,8 @@ pub fn select(runs: &Table, chosen: &[DyadChoice], stage: u8) -> Result<Exemplar
             line: 0,
             message: format!("replicate: expected a whole number, got {:?}", cell(row, cr)),
         })?;
-        let month = cm.and_then(|c| cell(row, c).parse::<u32>().ok());
-        let date = cdate.map(|c| cell(row, c).to_string()).unwrap_or_default();
         let key = (scenario.to_string(), cell(row, cv).to_string());
-        let entry = (replicate, cell(row, cseed).to_string(), month, date);
+        let entry = (replicate, cell(row, cseed).to_string(), index);
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => v.push(entry),
             None => groups.push((key, vec![entry])),
@@ -196,33 +210,60 @@ pub fn select(runs: &Table, chosen: &[DyadChoice], stage: u8) -> Result<Exemplar
     }
     let mut exemplars = Vec::new();
     let mut counts = Vec::new();
-    for ((scenario, variant), mut list) in groups {
-        list.sort_by_key(|(rep, _, month, _)| (month.unwrap_or(u32::MAX), *rep));
-        let n = list.len();
+    for ((scenario, variant), list) in groups {
+        let row = |c: &Candidate| runs.rows[c.2].as_slice();
+        let reached = list.iter().filter(|c| month_of(row(c), stage).is_some()).count();
         counts.push(VariantCount {
             scenario: scenario.clone(),
             variant: variant.clone(),
-            runs: n,
-            reached: list.iter().filter(|r| r.2.is_some()).count(),
+            runs: list.len(),
+            reached,
         });
         let Some(dyad) = dyad_for(chosen, &scenario) else { continue };
+        // The stage followed: the one asked for, else the highest any run reaches.
+        let followed = if reached > 0 {
+            stage
+        } else {
+            let top = list.iter().filter_map(|c| cmax.and_then(|m| cell(row(c), m).parse::<u8>().ok())).max();
+            match top {
+                Some(t) if (1..stage).contains(&t) => t,
+                _ => stage,
+            }
+        };
+        let mut reaching: Vec<(u32, &Candidate)> =
+            list.iter().filter_map(|c| month_of(row(c), followed).map(|m| (m, c))).collect();
+        reaching.sort_by_key(|(m, c)| (*m, c.0));
+        if reaching.is_empty() {
+            // Nothing reached even the fallback: the runs stall, show the first ones.
+            reaching = list.iter().map(|c| (u32::MAX, c)).collect();
+        }
+        let n = reaching.len();
+        let mut picked: Vec<u64> = Vec::new();
         for q in PERCENTILES {
             let rank = (usize::from(q) * n).div_ceil(100).clamp(1, n);
-            let (replicate, seed, month, date) = &list[rank - 1];
+            let (month, (replicate, seed, r)) = reaching[rank - 1];
+            if picked.contains(replicate) {
+                continue;
+            }
+            picked.push(*replicate);
+            let month = (month != u32::MAX).then_some(month);
             exemplars.push(Exemplar {
                 scenario: scenario.clone(),
                 variant: variant.clone(),
                 percentile: q,
                 replicate: *replicate,
                 run_seed: seed.clone(),
-                month: *month,
-                date: date.clone(),
+                month,
+                date: if month.is_some() { date_of(&runs.rows[*r], followed) } else { String::new() },
                 dyad: dyad.clone(),
                 events: Vec::new(),
+                stage: followed,
+                reasons: Vec::new(),
+                ladder_len,
             });
         }
     }
-    Ok(ExemplarSet { stage, ladder_len, exemplars, counts, has_events: false })
+    Ok(ExemplarSet { stage, ladder_len, exemplars, counts, has_events: false, has_reasons: false })
 }
 
 /// Reads the exemplar runs' rows from `events.csv` in one pass.
@@ -358,11 +399,14 @@ pub struct Line {
 /// Why a stage changed, in words.
 fn cause_text(cause: &str, last_event: Option<&str>) -> String {
     match cause {
-        "step_up" => "step up: both sides' trust stayed above the next rung's threshold long enough and the \
-                      gatekeeper consented"
-            .to_string(),
+        "step_up" => {
+            "step up: every side whose consent is needed gained from it and trusted the partner enough"
+                .to_string()
+        }
+        "downgrade" => "downgrade: a side valued a lower rung more than the cost of leaving".to_string(),
+        "war" => "war: an exchange of attacks, or attacks two months running".to_string(),
         "betrayal" => "betrayal: sustained bad surprise, one rung down".to_string(),
-        "low_trust" => "low trust: trust fell below the rung's threshold, one rung down".to_string(),
+        "low_trust" => "low trust: a side's trust fell below what the rung needs".to_string(),
         "attack" => "attack: an attack broke the relation, back to armed conflict".to_string(),
         "scripted" => match last_event {
             Some(e) => format!("scripted: set by the scheduled event \u{201c}{e}\u{201d}"),
@@ -402,13 +446,13 @@ pub fn timeline(ex: &Exemplar) -> (Vec<Line>, Vec<(String, usize)>) {
                 "stage_change" => {
                     let ours = (e.actor == ex.dyad.actor_a && e.target == ex.dyad.actor_b)
                         || (e.actor == ex.dyad.actor_b && e.target == ex.dyad.actor_a);
+                    let because = match super::why::move_text(&ex.reasons, month, ex_ladder(ex)) {
+                        Some(why) if ours && e.name != "scripted" => why,
+                        _ => cause_text(&e.name, last_event),
+                    };
                     let text = format!(
-                        "{}\u{2013}{} stage {} \u{2192} {} ({})",
-                        e.actor,
-                        e.target,
-                        e.stage_from,
-                        e.stage_to,
-                        cause_text(&e.name, last_event)
+                        "{}\u{2013}{} stage {} \u{2192} {} ({because})",
+                        e.actor, e.target, e.stage_from, e.stage_to
                     );
                     parts.push(Part { text, strong: ours });
                 }
@@ -428,16 +472,45 @@ pub fn timeline(ex: &Exemplar) -> (Vec<Line>, Vec<(String, usize)>) {
         }
         i = j;
     }
+    // The spells in which a step was in question but did not come, at their first month.
+    for (month, date, part) in super::why::spell_parts(&ex.reasons, ex_ladder(ex)) {
+        match lines.iter().position(|l| l.month >= month) {
+            Some(k) if lines[k].month == month => {
+                // Before the month's attack count, which closes a line.
+                let parts = &mut lines[k].parts;
+                let at = parts.iter().position(|p| p.text.starts_with("attacks: ")).unwrap_or(parts.len());
+                parts.insert(at, part);
+            }
+            Some(k) => lines.insert(k, Line { month, date, parts: vec![part] }),
+            None => lines.push(Line { month, date, parts: vec![part] }),
+        }
+    }
     (lines, attackers)
 }
 
-/// The heading of one exemplar.
+/// The ladder length the exemplar's rung names are drawn from.
+fn ex_ladder(ex: &Exemplar) -> usize {
+    ex.ladder_len
+}
+
+/// The heading of one exemplar (`stage` is the stage asked for; an
+/// exemplar of a variant that never reaches it follows a lower one).
 pub fn heading(ex: &Exemplar, stage: u8) -> String {
+    let followed = ex.stage;
     let reach = match ex.month {
-        Some(m) => format!("reaches stage {stage} in month {m} ({})", ex.date),
-        None => format!("never reaches stage {stage} by the horizon"),
+        Some(m) if followed == stage => format!("reaches stage {stage} in month {m} ({})", ex.date),
+        Some(m) => format!(
+            "no run reaches stage {stage}; this one reaches stage {followed}, the highest any run reaches, in month \
+             {m} ({})",
+            ex.date
+        ),
+        None => format!("never reaches stage {followed} by the horizon"),
     };
-    format!("{}th percentile: replicate {} (run_seed {}), {reach}", ex.percentile, ex.replicate, ex.run_seed)
+    let which = if ex.month.is_some() { " of the runs that reach it" } else { "" };
+    format!(
+        "{}th percentile{which}: replicate {} (run_seed {}), {reach}",
+        ex.percentile, ex.replicate, ex.run_seed
+    )
 }
 
 /// `exemplars.md`: the timelines as Markdown.
@@ -491,12 +564,22 @@ pub fn intro(set: &ExemplarSet) -> String {
     };
     format!(
         "Stage followed: {} ({}), dyad {}. For each variant, the runs at the 10th, 50th and 90th percentile \
-         of months to first reach it (runs that never reach it count as beyond the horizon; nearest rank over \
-         the replicates). Each line is a month in which something other than an attack happened; the followed \
-         dyad's stage changes are in bold, with their cause.",
+         of months to first reach it among the runs that reach it (nearest rank; a variant none of whose runs \
+         reach it follows the highest stage its runs reach). Each line is a month in which something other \
+         than an attack happened; the followed dyad's stage changes are in bold, with the reason the model \
+         gives: the condition that bound and the terms that decided it.{}",
         set.stage,
         rung_name(set.stage, set.ladder_len),
-        dyads.join(", ")
+        dyads.join(", "),
+        if set.has_reasons {
+            format!(
+                " Spells of {} months or more in which a step was in question but did not come are listed at \
+                 their first month, with the terms of their last.",
+                super::why::MIN_SPELL_MONTHS
+            )
+        } else {
+            " Rerun with --events to have decisions.csv and the reasons in words.".to_string()
+        }
     )
 }
 
@@ -580,7 +663,7 @@ mod tests {
     }
 
     #[test]
-    fn nearest_rank_with_never_reached_last() {
+    fn nearest_rank_among_the_runs_that_reach_the_stage() {
         // Ten runs: months 0..7 for replicates 0..7, never for 8 and 9.
         let mut months: Vec<Option<u32>> = (0..8).map(Some).collect();
         months.extend([None, None]);
@@ -588,9 +671,15 @@ mod tests {
         let chosen = pick_dyads(&runs, None).unwrap();
         let set = select(&runs, &chosen, 5).unwrap();
         let picked: Vec<(u8, u64)> = set.exemplars.iter().map(|e| (e.percentile, e.replicate)).collect();
-        // ranks ⌈1⌉ = 1, ⌈5⌉ = 5, ⌈9⌉ = 9 → replicates 0, 4, 8.
-        assert_eq!(picked, vec![(10, 0), (50, 4), (90, 8)]);
+        // Among the 8 runs that reach it: ranks ⌈0.8⌉ = 1, ⌈4⌉ = 4, ⌈7.2⌉ = 8 → replicates 0, 3, 7.
+        assert_eq!(picked, vec![(10, 0), (50, 3), (90, 7)]);
         assert_eq!(set.counts[0].reached, 8);
+        // One run in a hundred reaches it: it is the one exemplar, shown once.
+        let mut rare: Vec<Option<u32>> = vec![None; 100];
+        rare[42] = Some(30);
+        let set = select(&runs_table(&rare), &chosen, 5).unwrap();
+        let picked: Vec<u64> = set.exemplars.iter().map(|e| e.replicate).collect();
+        assert_eq!(picked, vec![42], "exemplars are runs that reach the stage");
     }
 
     #[test]

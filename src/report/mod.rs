@@ -18,6 +18,7 @@ pub mod exemplars;
 pub mod html;
 pub mod svg;
 pub mod table;
+pub mod why;
 pub mod xlsx;
 
 use std::io::Write;
@@ -296,7 +297,10 @@ pub fn build(dir: &Path, options: &Options) -> Result<Outcome, ReportError> {
         let set = exemplars::select(runs, dyads, options.stage)?;
         match folder.file("events.csv") {
             Some(events) => {
-                let set = exemplars::attach_events(set, &events)?;
+                let mut set = exemplars::attach_events(set, &events)?;
+                if let Some(decisions) = folder.file("decisions.csv") {
+                    set = why::attach_decisions(set, &decisions)?;
+                }
                 let csv_path = dir.join("exemplars.csv");
                 exemplars::write_csv(&set, &csv_path)?;
                 outcome.written.push(csv_path);

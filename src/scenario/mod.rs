@@ -33,8 +33,8 @@ pub struct Scenario {
     pub replications: Option<u64>,
     /// Default master seed.
     pub seed: u64,
-    /// Years after the start at which stage probabilities are reported.
-    pub report_years: Vec<u32>,
+    /// Cut-offs at which stage probabilities are reported (`report_years`).
+    pub report_years: Vec<crate::calendar::By>,
     /// The baseline setup.
     pub base: Setup,
     /// The baseline (first, named `baseline`) and every named variant.

@@ -121,8 +121,41 @@ pub struct RawMeta {
     /// Dyads whose paths are written to the outputs, as `[a, b]` pairs of ids.
     #[serde(default)]
     pub tracked: Vec<Vec<String>>,
-    /// Years after the start at which stage probabilities are reported.
-    pub report_years: Option<Vec<u32>>,
+    /// Calendar cut-offs at which stage probabilities are reported: years
+    /// (`2030`) or dates (`"2030-06-30"`).
+    pub report_years: Option<Vec<RawBy>>,
+}
+
+/// One entry of `report_years`: a calendar year as a number, or a month or
+/// date as a string (checked in `build`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawBy {
+    /// A whole number.
+    Year(i64),
+    /// Text: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for RawBy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RawBy, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = RawBy;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a calendar year (2030) or a date (\"2030-06-30\")")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<RawBy, E> {
+                Ok(RawBy::Year(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<RawBy, E> {
+                Ok(RawBy::Year(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<RawBy, E> {
+                Ok(RawBy::Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// `[run]`: default batch settings.

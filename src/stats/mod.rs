@@ -14,6 +14,7 @@
 
 pub mod design;
 pub mod prim;
+pub mod proportion;
 pub mod quantile;
 pub mod sensitivity;
 

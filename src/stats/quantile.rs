@@ -121,22 +121,6 @@ pub fn mean_ci95(values: &[f64]) -> Option<(f64, f64, f64)> {
     Some((m, m - half, m + half))
 }
 
-/// Wilson score 95 % interval `(lo, hi)` of a proportion: `k` successes in
-/// `n` trials. Unlike the normal approximation it stays inside [0, 1] and
-/// gives an informative upper bound when nothing happened (0 of 1,000 runs:
-/// up to 0.38 %). `None` when `n` is zero.
-pub fn wilson_ci95(k: u64, n: u64) -> Option<(f64, f64)> {
-    if n == 0 {
-        return None;
-    }
-    let (k, n) = (k.min(n) as f64, n as f64);
-    let p = k / n;
-    let z2 = Z95 * Z95;
-    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
-    let half = Z95 / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    Some(((centre - half).max(0.0), (centre + half).min(1.0)))
-}
-
 /// Percentile interval `(q_0.025, q_0.975)` of bootstrap replicates, using
 /// [`quantile_sorted`] on a sorted copy. `None` when `samples` is empty.
 ///
@@ -177,17 +161,6 @@ impl Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wilson_bounds_rare_and_common_shares() {
-        let (lo, hi) = wilson_ci95(0, 1000).unwrap();
-        assert_eq!(lo, 0.0);
-        assert!((hi - 0.00383).abs() < 1e-4, "{hi}");
-        // 50 of 100: the textbook 0.404 .. 0.596.
-        let (lo, hi) = wilson_ci95(50, 100).unwrap();
-        assert!((lo - 0.4038).abs() < 1e-3 && (hi - 0.5962).abs() < 1e-3, "{lo} {hi}");
-        assert_eq!(wilson_ci95(3, 0), None);
-    }
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-12

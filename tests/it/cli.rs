@@ -32,7 +32,10 @@ fn run_vietnam(extra: &[&str]) -> Workdir {
 #[test]
 fn run_writes_the_documented_files() {
     let w = run_vietnam(&["-n", "20", "--threads", "2"]);
-    assert_eq!(w.files(), ["out/groups.csv", "out/manifest.json", "out/runs.csv", "out/summary.csv"]);
+    assert_eq!(
+        w.files(),
+        ["out/groups.csv", "out/manifest.json", "out/runs.csv", "out/summary.csv", "out/why.csv"]
+    );
 
     let runs = w.read("out/runs.csv");
     assert!(
@@ -53,7 +56,8 @@ fn run_writes_the_documented_files() {
     let summary = w.read("out/summary.csv");
     assert!(
         summary.starts_with(
-            "scenario,variant,dyad,actor_a,actor_b,runs,initial_stage,stage_1_share,stage_1_p_by_5y,"
+            "scenario,variant,dyad,actor_a,actor_b,runs,initial_stage,start_date,horizon_date,\
+             stage_1_share,stage_1_share_low,stage_1_share_high,stage_1_p_by_1980-05,stage_1_p_by_1980-05_low,"
         ),
         "summary.csv header: {}",
         summary.lines().next().unwrap_or_default()
@@ -199,7 +203,10 @@ fn timeseries_full_and_events_are_written_and_stale_ones_removed() {
     // Running again into the same folder without the options removes the
     // files that no longer belong to the run.
     w.run(&["run", &s(&vietnam()), "-n", "3", "-o", "out"]).ok();
-    assert_eq!(w.files(), ["out/groups.csv", "out/manifest.json", "out/runs.csv", "out/summary.csv"]);
+    assert_eq!(
+        w.files(),
+        ["out/groups.csv", "out/manifest.json", "out/runs.csv", "out/summary.csv", "out/why.csv"]
+    );
 }
 
 #[test]
@@ -237,7 +244,8 @@ fn default_output_folder_is_results_slash_name() {
             "results/us_vietnam_1975/groups.csv",
             "results/us_vietnam_1975/manifest.json",
             "results/us_vietnam_1975/runs.csv",
-            "results/us_vietnam_1975/summary.csv"
+            "results/us_vietnam_1975/summary.csv",
+            "results/us_vietnam_1975/why.csv"
         ]
     );
 }
@@ -259,7 +267,7 @@ fn manifest_records_version_hash_seed_and_threads() {
     let sha: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(entry["sha256"], sha.as_str());
     let files: Vec<&str> = m["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
-    assert_eq!(files, ["runs.csv", "groups.csv", "summary.csv"]);
+    assert_eq!(files, ["runs.csv", "groups.csv", "summary.csv", "why.csv"]);
 
     // Without --seed, the file's [run] seed is used.
     let d = run_vietnam(&["-n", "1"]);

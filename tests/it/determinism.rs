@@ -11,7 +11,8 @@ use crate::workdir::{assert_no_partials, assert_text_eq, data, vietnam, Table, W
 use detente::batch::{self, Capture, Job, RunResult};
 use detente::engine::{Recorder, Simulator};
 
-const OUTPUTS: [&str; 5] = ["runs.csv", "groups.csv", "summary.csv", "timeseries.csv", "events.csv"];
+const OUTPUTS: [&str; 7] =
+    ["runs.csv", "groups.csv", "summary.csv", "why.csv", "timeseries.csv", "events.csv", "decisions.csv"];
 
 /// Runs `detente run FILE ARGS -o OUT` in `w`.
 fn run_into(w: &Workdir, file: &std::path::Path, out: &str, args: &[&str]) {
@@ -102,7 +103,7 @@ fn rows_do_not_depend_on_the_number_of_replications_across_a_chunk() {
 fn collect(jobs: &[Job<'_>], threads: usize) -> Vec<(usize, RunResult)> {
     let mut out = Vec::new();
     let stop = AtomicBool::new(false);
-    let capture = Capture { series: true, fired: true };
+    let capture = Capture { series: true, fired: true, decisions: true };
     batch::execute(jobs, &batch::Pool::new(threads).unwrap(), capture, &stop, |k, runs: &[RunResult]| {
         out.extend(runs.iter().map(|r| {
             (
@@ -113,6 +114,7 @@ fn collect(jobs: &[Job<'_>], threads: usize) -> Vec<(usize, RunResult)> {
                     outcome: r.outcome.clone(),
                     series: r.series.clone(),
                     fired: r.fired.clone(),
+                    why: r.why.clone(),
                 },
             )
         }));
@@ -128,6 +130,7 @@ fn same(a: &RunResult, b: &RunResult) -> bool {
         && a.outcome == b.outcome
         && a.series == b.series
         && a.fired == b.fired
+        && a.why == b.why
 }
 
 #[test]

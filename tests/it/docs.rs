@@ -50,15 +50,19 @@ fn doc_name(column: &str) -> String {
     }
     let mut out = String::new();
     let mut rest = name.as_str();
-    // Numbers after `stage_` are stages, after `by_` years.
+    // Numbers after `stage_` are stages, after `by_` cut-offs (2030, 2030-06, 2030-06-15).
     while let Some((i, tag)) =
         ["stage_", "by_"].iter().filter_map(|t| rest.find(t).map(|i| (i, *t))).min_by_key(|(i, _)| *i)
     {
         let after = i + tag.len();
-        let digits = rest[after..].chars().take_while(char::is_ascii_digit).count();
+        let digits = if tag == "by_" {
+            rest[after..].chars().take_while(|c| c.is_ascii_digit() || *c == '-').count()
+        } else {
+            rest[after..].chars().take_while(char::is_ascii_digit).count()
+        };
         out.push_str(&rest[..after]);
         if digits > 0 {
-            out.push_str(if tag == "by_" { "<Y>" } else { "<s>" });
+            out.push_str(if tag == "by_" { "<date>" } else { "<s>" });
         }
         rest = &rest[after + digits..];
     }
@@ -105,7 +109,8 @@ fn every_output_column_is_documented() {
 
 #[test]
 fn column_names_become_the_documented_patterns() {
-    assert_eq!(doc_name("north-south_stage_3_p_by_2y"), "<dyad>_stage_<s>_p_by_<Y>y");
+    assert_eq!(doc_name("north-south_stage_3_p_by_2001"), "<dyad>_stage_<s>_p_by_<date>");
+    assert_eq!(doc_name("stage_3_p_by_2001-06-15_low"), "stage_<s>_p_by_<date>_low");
     assert_eq!(doc_name("raiders_peak_strength_mean"), "<group>_peak_strength_mean");
     assert_eq!(doc_name("stage_12_months_p10"), "stage_<s>_months_p10");
     assert!(!documented("`stage_<s>_share`", "stage_3_months_p10"));

@@ -47,8 +47,8 @@ fn sweep_writes_one_row_per_point_and_point_keyed_runs() {
         "north-south_final_stage_sd",
         "north-south_final_stage_ci95_low",
         "north-south_final_stage_ci95_high",
-        "north-south_stage_3_p_by_1y",
-        "north-south_stage_3_p_by_2y",
+        "north-south_stage_3_p_by_2000",
+        "north-south_stage_3_p_by_2001",
         "north-south_stage_3_months_median",
         "raiders_attacks_mean",
         "raiders_peak_strength_mean",
@@ -199,7 +199,7 @@ fn sensitivity_ranks_parameters_per_outcome() {
                 "--stage",
                 "3",
                 "--year",
-                "2002",
+                "2001",
                 "--out",
                 &dir,
             ])
@@ -254,7 +254,7 @@ fn sensitivity_ranks_parameters_per_outcome() {
         let outcomes: Vec<&str> = table.column("outcome");
         for o in [
             "north-south_months_to_stage_3",
-            "north-south_p_stage_3_by_2002",
+            "north-south_p_stage_3_by_2001",
             "north-south_p_stage_3_by_horizon",
             "raiders_peak_strength",
         ] {
@@ -478,7 +478,7 @@ fn a_dyad_is_named_in_either_order_by_every_command() {
             "--stage",
             "3",
             "--year",
-            "2002",
+            "2001",
             "--out",
             out,
         ])
@@ -488,7 +488,7 @@ fn a_dyad_is_named_in_either_order_by_every_command() {
     assert_eq!(w.read("ab/sensitivity.csv"), w.read("ba/sensitivity.csv"));
     let out = sens("south-east", "bad").code(2);
     assert!(out.stderr.contains("no tracked dyad `south-east`"), "{out}");
-    let outcome = "stage:south-north:3:by:2002";
+    let outcome = "stage:south-north:3:by:2001";
     let param = "actors.raiders.group.strength=0.1:0.9";
     let out = w.run(&[
         "discover",

@@ -36,16 +36,25 @@ fn tiny_scenario_matches_the_golden_csvs() {
     assert!(out.stdout.contains("6 runs"), "3 replications x 2 variants: {out}");
     check_golden(&data("tiny.runs.csv"), &w.read("out/runs.csv"));
     check_golden(&data("tiny.summary.csv"), &w.read("out/summary.csv"));
-    check(&w, "out", "run", &["groups.csv"]);
+    check(&w, "out", "run", &["groups.csv", "why.csv"]);
 }
 
 #[test]
 fn every_run_with_its_events_and_full_timeseries_matches_the_golden_files() {
     let w = tiny();
     w.run(&["run", "tiny.toml", "-o", "full", "--events", "--timeseries", "full"]).ok();
-    check(&w, "full", "run_full", &["runs.csv", "events.csv", "timeseries.csv"]);
+    check(&w, "full", "run_full", &["runs.csv", "events.csv", "decisions.csv", "timeseries.csv"]);
     w.run(&["run", "tiny.toml", "-o", "bands", "--events", "--timeseries", "summary", "--report"]).ok();
     check(&w, "bands", "run_summary", &["timeseries.csv", "charts/fan_stage_tiny_north-south.svg"]);
+}
+
+#[test]
+fn a_diff_of_two_runs_matches_the_golden_file() {
+    let w = tiny();
+    w.run(&["run", "tiny.toml", "-o", "a", "-n", "30"]).ok();
+    w.run(&["run", "tiny.toml", "-o", "b", "-n", "30", "--seed", "43"]).ok();
+    w.run(&["diff", "a", "b", "--out", "d"]).ok();
+    check(&w, "d", "diff", &["diff.csv"]);
 }
 
 #[test]
@@ -89,7 +98,7 @@ fn sensitivity_analyses_match_the_golden_files() {
             "--stage",
             "3",
             "--year",
-            "2002",
+            "2001",
             "--out",
             method,
         ])

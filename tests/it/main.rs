@@ -2,6 +2,7 @@
 //! single-binary layout). `workdir` holds the helpers.
 
 mod afghanistan;
+mod answers;
 mod architecture;
 mod bad_input;
 mod calibrate;

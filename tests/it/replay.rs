@@ -17,7 +17,7 @@ fn a_replayed_run_has_the_rows_of_that_replicate_in_the_whole_batch() {
     let out =
         w.run(&["run", "tiny.toml", "-n", "6", "--variant", "calm", "--replicate", "4", "--out", "one"]).ok();
     assert!(out.stdout.contains("1 runs"), "{out}");
-    for file in ["runs.csv", "groups.csv", "events.csv", "timeseries.csv"] {
+    for file in ["runs.csv", "groups.csv", "events.csv", "decisions.csv", "timeseries.csv"] {
         let whole = rows_of(&w.read(&format!("all/{file}")), "tiny,calm,4,");
         let replay = w.read(&format!("one/{file}"));
         assert!(!whole.is_empty(), "{file}: replicate 4 has rows in the whole batch");

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use crate::workdir::{slow_tests, Workdir};
 
-const FILES: [&str; 5] = ["runs.csv", "groups.csv", "summary.csv", "timeseries.csv", "events.csv"];
+const FILES: [&str; 7] =
+    ["runs.csv", "groups.csv", "summary.csv", "why.csv", "timeseries.csv", "events.csv", "decisions.csv"];
 
 fn vietnam() -> String {
     format!("{}/scenarios/reference-class/us_vietnam_1975.toml", env!("CARGO_MANIFEST_DIR"))
@@ -78,7 +79,11 @@ fn resume_and_compare(wd: &Workdir, out: &Path) {
     let whole = wd.path().join("whole");
     let o = wd.run(&batch_args("9", &[], &whole));
     assert_eq!(o.code, Some(0));
-    assert_same_files(&whole, out, &["runs.csv", "groups.csv", "summary.csv", "events.csv"]);
+    assert_same_files(
+        &whole,
+        out,
+        &["runs.csv", "groups.csv", "summary.csv", "why.csv", "events.csv", "decisions.csv"],
+    );
     assert!(!out.join("checkpoint.json").exists(), "a finished batch keeps no checkpoint");
     assert!(!wd.files().iter().any(|f| f.ends_with(".partial")), "{:?}", wd.files());
 }

@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 use super::diagnostic::KeyPath;
 use super::schema::*;
 use super::{Scenario, Variant};
-use crate::calendar::YearMonth;
+use crate::calendar::{By, YearMonth};
 use crate::model::params::{param_index, PARAM_SPECS};
 use crate::model::{finish, Event, Op, Params, Schedule, Setup};
 
@@ -163,10 +163,8 @@ pub fn build(mut raw: RawScenario, p: &mut Problems) -> Option<Scenario> {
         processes: schedule::build_processes(&raw.processes, &world, clock, &root.key("processes"), p),
         elections: schedule::build_elections(&raw.elections, &world, clock, &root.key("elections"), p),
     };
-    let report_years = meta.report_years.clone().unwrap_or_else(|| vec![5, 10, 20]);
-    if report_years.contains(&0) {
-        p.add(meta_at.key("report_years"), "expected whole years of at least 1");
-    }
+    let report_years =
+        build_report_years(meta.report_years.as_deref(), start, &meta_at.key("report_years"), p);
     let run_at = root.key("run");
     let replications = raw.run.replications;
     if replications == Some(0) {
@@ -193,6 +191,36 @@ pub fn build(mut raw: RawScenario, p: &mut Problems) -> Option<Scenario> {
         path: Default::default(),
         sha256: String::new(),
     })
+}
+
+/// The cut-offs of `report_years`: calendar years or dates; by default the
+/// ends of the 5th, 10th and 20th calendar years after the start year.
+/// Numbers below 1000 are years after the start, as they always were: the
+/// month 12 × Y months after it (5 in a scenario starting 2021-09 is the
+/// cut-off 2026-09).
+fn build_report_years(raw: Option<&[RawBy]>, start: YearMonth, at: &KeyPath, p: &mut Problems) -> Vec<By> {
+    let Some(raw) = raw else {
+        return [5, 10, 20].iter().filter_map(|y| By::year(start.year() + y)).collect();
+    };
+    let mut out: Vec<By> = Vec::new();
+    for (i, entry) in raw.iter().enumerate() {
+        let by = match entry {
+            RawBy::Year(y) if (1..1000).contains(y) => Ok(By::month(start.plus(12 * *y as i32))),
+            RawBy::Year(y) => i32::try_from(*y).ok().and_then(By::year).ok_or_else(|| {
+                format!(
+                    "expected a calendar year (1000 to 9999), a number of years after the start (1 to 999) \
+                     or a date \"YYYY-MM-DD\", got {y}"
+                )
+            }),
+            RawBy::Text(t) => By::parse(t),
+        };
+        match by {
+            Ok(b) if !out.contains(&b) => out.push(b),
+            Ok(_) => {}
+            Err(e) => p.add(at.index(i), e),
+        }
+    }
+    out
 }
 
 fn raw_scenario_present(_at: &KeyPath, p: &Problems) -> bool {
@@ -365,10 +393,32 @@ mod tests {
     #[test]
     fn defaults_fill_what_the_file_leaves_out() {
         let s = build("").unwrap();
-        assert_eq!((s.replications, s.seed, s.report_years.clone()), (None, 1, vec![5, 10, 20]));
+        assert_eq!((s.replications, s.seed), (None, 1));
+        let years: Vec<&str> = s.report_years.iter().map(|b| b.label()).collect();
+        assert_eq!(years, ["2005", "2010", "2020"], "5, 10 and 20 calendar years after a start in 2000");
         assert_eq!(s.base.horizon, 24);
         assert_eq!(s.variants.len(), 1);
         assert_eq!(s.variants[0].name, "baseline");
+    }
+
+    #[test]
+    fn report_years_are_calendar_years_or_dates() {
+        let with = |years: &str| {
+            let text = super::testing::SMALL
+                .replace("end = \"2002-01\"", &format!("end = \"2002-01\"\nreport_years = {years}"));
+            crate::scenario::parse(std::path::Path::new("t.toml"), text)
+        };
+        let ok = with(r#"[2001, "2001-06", "2001-06-15", 2001]"#).expect("valid");
+        let labels: Vec<&str> = ok.report_years.iter().map(|b| b.label()).collect();
+        assert_eq!(labels, ["2001", "2001-06", "2001-06-15"], "duplicates dropped, order kept");
+        let old = with("[5, 10]").expect("years after the start still read");
+        let labels: Vec<&str> = old.report_years.iter().map(|b| b.label()).collect();
+        assert_eq!(labels, ["2005-01", "2010-01"], "month 12 x Y after a start in 2000-01");
+        let Err(crate::scenario::ScenarioError::Invalid(d)) = with(r#"["soon", 0]"#) else {
+            panic!("a word and 0 are refused")
+        };
+        let messages: Vec<&str> = d.0.iter().map(|d| d.message.as_str()).collect();
+        assert!(messages[0].contains("YYYY-MM-DD") && messages[1].contains("1000"), "{messages:?}");
     }
 
     #[test]
