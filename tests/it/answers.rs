@@ -27,7 +27,7 @@ fn by_2030_the_headline_and_summary_give_the_same_chances_with_intervals() {
     let top = summary.header.iter().filter(|h| h.ends_with("_share")).count();
     for row in &summary.rows {
         let get = |name: &str| row[summary.col(name)].clone();
-        let variant = get("variant");
+        let (variant, dyad) = (get("variant"), get("dyad"));
         assert!(out.stdout.contains(&variant), "{variant} in the headline");
         let n: u64 = get("runs").parse().unwrap();
         for s in get("initial_stage").parse::<usize>().unwrap() + 1..=top {
@@ -37,26 +37,26 @@ fn by_2030_the_headline_and_summary_give_the_same_chances_with_intervals() {
             let by_date = runs
                 .rows
                 .iter()
-                .filter(|r| r[runs.col("variant")] == variant)
+                .filter(|r| r[runs.col("variant")] == variant && r[runs.col("dyad")] == dyad)
                 .filter(|r| {
                     let d = &r[runs.col(&format!("stage_{s}_date"))];
                     !d.is_empty() && d.as_str() <= "2030-12-31"
                 })
                 .count() as u64;
-            assert_eq!(k, by_date, "{variant} stage {s}");
+            assert_eq!(k, by_date, "{variant} {dyad} stage {s}");
             let (low, high) = wilson(k, n);
             let cell = |name: &str| get(name).parse::<f64>().unwrap();
             assert!((cell(&format!("stage_{s}_p_by_2030_low")) - low).abs() < 1e-6);
             assert!((cell(&format!("stage_{s}_p_by_2030_high")) - high).abs() < 1e-6);
             assert!(
                 out.stdout.contains(&share_cell(k, n)),
-                "{variant} stage {s}: {} in {out}",
+                "{variant} {dyad} stage {s}: {} in {out}",
                 share_cell(k, n)
             );
         }
     }
     // Stage names, not bare numbers.
-    assert!(out.stdout.contains("5 diplomatic recognition"), "{out}");
+    assert!(out.stdout.contains("5 de facto recognition"), "{out}");
 }
 
 /// The sum of one side's terms and its gain, as the engine logs them.

@@ -241,7 +241,7 @@ fn sensitivity_ranks_parameters_per_outcome() {
         assert_eq!(peak_by_strength[table.col("direction")], "raises", "{peak_by_strength:?}");
         assert!(peak_by_strength[table.col("spearman")].parse::<f64>().unwrap() > 0.05);
         assert_eq!(peak_by_strength[table.col("positive_runs")], "", "peak strength is not yes/no");
-        let by_year = row("north-south_p_stage_3_by_2002", STRENGTH);
+        let by_year = row("north-south_p_stage_3_by_2001", STRENGTH);
         let runs: u64 = by_year[table.col("runs")].parse().unwrap();
         let positive: u64 = by_year[table.col("positive_runs")].parse().unwrap();
         let mean: f64 = by_year[table.col("outcome_mean")].parse().unwrap();
@@ -296,7 +296,7 @@ fn sensitivity_runs_several_variants_into_one_folder_each() {
             "--stage",
             "3",
             "--year",
-            "2002",
+            "2001",
             "--variant",
             variant,
             "--out",
