@@ -16,7 +16,7 @@ use crate::stats::quantile::nearest_rank_counts;
 /// A sum of non-negative reals in fixed point (units of 1e-12), exact and
 /// associative where a float sum would depend on the order of addition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Fixed(#[serde(with = "u128_text")] u128);
+pub struct Fixed(#[serde(with = "int_text")] u128);
 
 impl Fixed {
     const SCALE: f64 = 1e12;
@@ -41,15 +41,23 @@ impl Fixed {
     }
 }
 
-/// JSON numbers cannot hold every u128: write them as decimal text.
-mod u128_text {
+/// JSON numbers cannot hold every 128-bit integer: write them as decimal text.
+pub(crate) mod int_text {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(x: &u128, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<T: Display, S: Serializer>(x: &T, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&x.to_string())
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
         let text = String::deserialize(d)?;
         text.parse().map_err(serde::de::Error::custom)
     }

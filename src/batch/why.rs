@@ -28,7 +28,7 @@ use crate::model::Setup;
 /// A signed sum of reals in fixed point (units of 1e-12), exact and
 /// associative.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct SignedFixed(#[serde(with = "i128_text")] i128);
+pub struct SignedFixed(#[serde(with = "crate::batch::aggregate::int_text")] i128);
 
 impl SignedFixed {
     const SCALE: f64 = 1e12;
@@ -52,20 +52,6 @@ impl SignedFixed {
         } else {
             self.0 as f64 / Self::SCALE / n as f64
         }
-    }
-}
-
-/// JSON numbers cannot hold every i128: write them as decimal text.
-mod i128_text {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(x: &i128, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&x.to_string())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i128, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
