@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::headline::{count, layout, percent};
+use super::headline::layout;
 use super::{command_line, Clock, Context, JobError, Report};
 use crate::compare::diff::{self, DiffError, Folder, Line, Measure, ALPHA, MIN_REACHED};
 use crate::output::diff::write_diff;
 use crate::output::manifest::{read_manifest, Manifest, ScenarioEntry};
+use crate::stats::proportion::{count, percent};
 
 /// What `detente diff` asks for.
 #[derive(Debug, Clone)]

@@ -10,6 +10,7 @@ use super::charts::Chart;
 use super::exemplars::{self, ExemplarSet};
 use super::table::{cell, num, Table};
 use super::{escape, rung_name, summary_stage_top, Folder};
+use crate::stats::proportion::share_cell;
 
 /// What the page shows.
 pub struct Inputs<'a> {
@@ -167,28 +168,27 @@ fn headline(summary: &Table) -> String {
         ));
         for s in first..=top {
             let share = summary.col(&format!("stage_{s}_share")).and_then(|c| num(row, c));
+            let runs = summary.col("runs").and_then(|c| num(row, c));
             let date = text(&format!("stage_{s}_date_median"));
-            let cell_text = match share {
-                Some(p) => {
+            let cell_text = match (share, runs) {
+                (Some(p), Some(n)) => {
                     let date =
                         if date.is_empty() { "\u{2013}".to_string() } else { date.chars().take(7).collect() };
-                    // A handful of runs in thousands must not read as "never".
-                    let pct = if p > 0.0 && p < 0.0005 {
-                        "&lt;0.1 %".to_string()
-                    } else {
-                        format!("{:.1} %", 100.0 * p)
-                    };
-                    format!("{pct}<br>{}", escape(&date))
+                    // The share as a count of runs with its 95 % interval: a
+                    // handful of runs in thousands must not read as "never".
+                    let n = n.max(0.0) as u64;
+                    let k = (p * n as f64).round() as u64;
+                    format!("{}<br>{}", escape(&share_cell(k, n)), escape(&date))
                 }
-                None => String::new(),
+                _ => String::new(),
             };
             out.push_str(&format!("<td>{cell_text}</td>"));
         }
         out.push_str("</tr>\n");
     }
     out.push_str(
-        "</table>\n<p class=\"note\">Each cell: share of runs reaching the stage by the horizon, and the \
-                  median month of first reach among those runs.</p>\n",
+        "</table>\n<p class=\"note\">Each cell: share of runs reaching the stage by the horizon with its \
+                  95 % Wilson interval, and the median month of first reach among those runs.</p>\n",
     );
     out
 }

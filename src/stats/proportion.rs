@@ -37,6 +37,49 @@ pub fn wilson(k: u64, n: u64) -> (f64, f64) {
     (low, high)
 }
 
+/// `n` with thousands separators: 2,000.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A share as a percentage with as many decimals as its size needs:
+/// 12.3, 2.3, 0.05.
+pub fn percent(x: f64) -> String {
+    let p = 100.0 * x;
+    if p >= 1.0 || p == 0.0 {
+        format!("{p:.1}")
+    } else {
+        format!("{p:.2}")
+    }
+}
+
+/// k of n runs with its 95 % interval, for a reader: "12.3 % (10.9–13.8)",
+/// "3 of 2,000 (0.05–0.44 %)", "none of 2,000 (≤ 0.19 %)".
+pub fn share_cell(k: u64, n: u64) -> String {
+    let (low, high) = wilson(k, n);
+    if n == 0 {
+        return "no runs".to_string();
+    }
+    if k == 0 {
+        return format!("none of {} (\u{2264} {} %)", count(n), percent(high));
+    }
+    if k == n {
+        return format!("all {} (\u{2265} {} %)", count(n), percent(low));
+    }
+    if k < 10 || n - k < 10 {
+        return format!("{} of {} ({}\u{2013}{} %)", count(k), count(n), percent(low), percent(high));
+    }
+    format!("{} % ({}\u{2013}{})", percent(k as f64 / n as f64), percent(low), percent(high))
+}
+
 /// Newcombe's hybrid score interval (95 %) of the difference p_b − p_a of
 /// two independent shares `k_a / n_a` and `k_b / n_b`.
 pub fn newcombe(k_a: u64, n_a: u64, k_b: u64, n_b: u64) -> (f64, f64) {
@@ -147,6 +190,16 @@ pub fn holm(p: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shares_read_as_counts_when_runs_are_few() {
+        assert_eq!(share_cell(0, 2000), "none of 2,000 (\u{2264} 0.19 %)");
+        assert_eq!(share_cell(1, 2000), "1 of 2,000 (0.01\u{2013}0.28 %)");
+        assert_eq!(share_cell(246, 2000), "12.3 % (10.9\u{2013}13.8)");
+        assert_eq!(share_cell(2000, 2000), "all 2,000 (\u{2265} 99.8 %)");
+        assert_eq!(count(1234567), "1,234,567");
+        assert_eq!(count(12), "12");
+    }
 
     #[test]
     fn wilson_matches_known_values() {

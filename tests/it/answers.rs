@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 use crate::workdir::{afghanistan, data, vietnam, Table, Workdir};
 use detente::engine::ladder::{Decision, SideTerms, Verdict};
 use detente::engine::{Cause, Happening, Recorder, Simulator};
-use detente::job::headline::share_cell;
 use detente::model::Setup;
-use detente::stats::proportion::wilson;
+use detente::stats::proportion::{share_cell, wilson};
 
 /// `--by 2030` on the Afghanistan scenario: the terminal prints, per
 /// variant, the chance of each stage by the end of 2030 with its interval,
