@@ -51,6 +51,7 @@ pub fn all(
     match folder.file("timeseries.csv") {
         Some(path) => {
             let ts = Table::load(&path, None)?;
+            super::checks::check(&ts)?;
             if ts.col("stage_median").is_some() {
                 charts.extend(fans(&ts, references, ladder_len, options.dyad.as_deref())?);
             } else {
