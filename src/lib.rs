@@ -15,6 +15,7 @@ pub mod cli;
 pub mod compare;
 pub mod engine;
 pub mod explore;
+pub mod input;
 pub mod job;
 pub mod model;
 pub mod output;

@@ -12,7 +12,6 @@
 //! can be fixed in one pass. Nothing in here panics on any file content.
 
 use std::fmt;
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -106,6 +105,15 @@ pub enum ProblemKind {
         expected: usize,
         /// This record's field count.
         got: usize,
+    },
+    /// A quote opened and never closed: it would swallow every later row.
+    #[error(
+        "record: a quote opened on this line is never closed, so the rest of the file (to line {last}) \
+         would be read as one field; close the quote"
+    )]
+    OpenQuote {
+        /// The file's last line.
+        last: u64,
     },
     /// The CSV reader itself failed (e.g. an I/O error mid-file).
     #[error("record: expected readable CSV text, got an error: {message}")]
@@ -293,8 +301,8 @@ impl Reporter<'_> {
 impl ReferencePath {
     /// Reads and checks a reference file; the path's stem becomes the name.
     pub fn load(path: &Path, ladder_len: usize) -> Result<ReferencePath, ReferenceError> {
-        let file =
-            File::open(path).map_err(|source| ReferenceError::Open { path: path.to_path_buf(), source })?;
+        let file = crate::input::open(path, crate::input::REFERENCE_CAP)
+            .map_err(|source| ReferenceError::Open { path: path.to_path_buf(), source })?;
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -311,9 +319,19 @@ impl ReferencePath {
         ladder_len: usize,
     ) -> Result<ReferencePath, ReferenceError> {
         let mut report = Reporter { file: path, problems: Vec::new() };
+        let mut bytes = Vec::new();
+        let mut reader = reader;
+        if let Err(e) = reader.read_to_end(&mut bytes) {
+            report.push(1, ProblemKind::Csv { message: e.to_string() });
+            return Err(ReferenceError::Invalid { problems: report.problems });
+        }
+        if let Some((line, last)) = open_quote(&bytes) {
+            report.push(line, ProblemKind::OpenQuote { last });
+        }
         // Flexible so that a short or long record is reported with its line
         // and reading goes on, instead of the reader stopping at it.
-        let mut csv = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(reader);
+        let mut csv =
+            csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(bytes.as_slice());
         let (columns, header_line) = match csv.byte_headers() {
             Ok(header) => {
                 let line = header.position().map_or(1, |p| p.line());
@@ -422,6 +440,39 @@ impl ReferencePath {
             })
             .collect()
     }
+}
+
+/// The line of a quote that is never closed, and the file's last line: a
+/// field that starts with a quote runs until a quote not doubled, as the
+/// CSV reader reads it; one still open at the end of the file is the
+/// mistake (a quote inside an unquoted field is an ordinary character).
+fn open_quote(bytes: &[u8]) -> Option<(u64, u64)> {
+    #[derive(PartialEq)]
+    enum At {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let (mut line, mut at, mut opened_at) = (1u64, At::FieldStart, 0u64);
+    for &b in bytes {
+        at = match (at, b) {
+            (At::Quoted, b'"') => At::QuoteInQuoted,
+            (At::Quoted, _) => At::Quoted,
+            (At::QuoteInQuoted, b'"') => At::Quoted,
+            (At::FieldStart, b'"') => {
+                opened_at = line;
+                At::Quoted
+            }
+            (_, b',' | b'\n') => At::FieldStart,
+            (_, _) => At::Unquoted,
+        };
+        if b == b'\n' {
+            line += 1;
+        }
+    }
+    let last = if bytes.ends_with(b"\n") { line - 1 } else { line };
+    (at == At::Quoted).then_some((opened_at, last))
 }
 
 fn csv_problem(err: &csv::Error) -> ProblemKind {
@@ -771,5 +822,13 @@ mod tests {
         assert_eq!(taliban.first_reach(4), None);
         assert_eq!(taliban.first_reach(3), Some(date("2021-08-23")));
         assert_eq!(taliban.stage_at(date("2023-01-01")), Some(2));
+    }
+
+    #[test]
+    fn an_open_quote_is_found_and_a_stray_one_is_not() {
+        assert_eq!(open_quote(b"a,b\n1,\"x\n2,y\n"), Some((2, 3)));
+        assert_eq!(open_quote(b"a,b\n1,\"x\ny\"\n2,\"say \"\"hi\"\"\"\n"), None);
+        assert_eq!(open_quote(b"a,b\n1,5\" gun\n"), None);
+        assert_eq!(open_quote(b"a,b\r\n1,\"x\"\r\n"), None);
     }
 }

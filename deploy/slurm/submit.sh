@@ -124,7 +124,7 @@ fi
 mkdir -p "$out"
 base=$(cd "$out" && pwd)
 shopt -s nullglob
-stale=("$base"/shard-* "$base"/round-*)
+stale=("$base"/shard-* "$base"/.shard-*.staging "$base"/round-*)
 [[ -e $base/merged ]] && stale+=("$base/merged")
 (( ${#stale[@]} == 0 )) || die "$base already holds ${stale[*]##*/}: use a new folder or remove them"
 : >"$base/jobs.env"

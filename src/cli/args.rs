@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::common::{pool, print, stop_flag, Bar};
+use super::common::{pool, print, replace, stop_flag, Bar};
 use crate::job::batch::Selection;
 use crate::job::defaults::CHECKPOINT_SECONDS;
 use crate::job::design::{self, Analysis, DesignRun, DesignSpec};
@@ -103,6 +103,10 @@ pub struct DesignArgs {
     /// Continue an interrupted run in the same output folder from its checkpoint.
     #[arg(long)]
     pub resume: bool,
+    /// Replace the finished results in the output folder, which are listed
+    /// (without it, detente refuses to write over a finished run).
+    #[arg(long)]
+    pub replace: bool,
     /// Seconds between checkpoints while running (0: after every design point).
     #[arg(long, default_value_t = CHECKPOINT_SECONDS, hide = true)]
     pub checkpoint_seconds: f64,
@@ -130,6 +134,7 @@ impl DesignArgs {
             resume: self.resume,
             checkpoint_seconds: self.checkpoint_seconds,
             per_variant: false,
+            replace: replace(self.replace),
         };
         print(design::run(&job, &pool(self.threads)?, stop_flag(), &Bar::new())?)
     }

@@ -78,6 +78,10 @@ pub struct Args {
     /// Continue an interrupted calibration in the same output folder from its last complete round.
     #[arg(long)]
     pub resume: bool,
+    /// Replace the finished results in the output folder, which are listed
+    /// (without it, detente refuses to write over a finished run).
+    #[arg(long)]
+    pub replace: bool,
 }
 
 /// Runs `detente calibrate`. Exit 1 when the budget ran out before convergence.
@@ -113,6 +117,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         shard: args.shard,
         population: args.population,
         resume: args.resume,
+        replace: super::common::replace(args.replace),
     };
     print(calibration::run(&job, &pool(args.threads)?, stop_flag(), &Bar::new())?)
 }

@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::batch::Pool;
 use crate::job::{Progress, Report};
+use crate::output::folder::Replace;
 
 /// Every `*.toml` below `dir`, sorted.
 pub fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -32,9 +33,27 @@ pub fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// The worker threads of a command, `threads` of them (0: every core).
+/// The worker threads of a command, `threads` of them (0: every core), at
+/// most [`MAX_THREADS`](crate::job::defaults::MAX_THREADS).
 pub fn pool(threads: usize) -> Result<Pool> {
+    let max = crate::job::defaults::MAX_THREADS;
+    if threads > max {
+        anyhow::bail!("--threads {threads}: at most {max} worker threads (0 uses every core)");
+    }
     Ok(Pool::new(threads)?)
+}
+
+/// Switches on the hidden fault-injection hooks of `output::fault` from
+/// `DETENTE_FAULT_KILL_AT` and `DETENTE_FAULT_DISK_BYTES`, for the fault
+/// tests; deliberately absent from `--help`.
+pub fn install_fault_hooks() {
+    let number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    if let Some(n) = number("DETENTE_FAULT_KILL_AT") {
+        crate::output::fault::kill_at_step(n);
+    }
+    if let Some(n) = number("DETENTE_FAULT_DISK_BYTES") {
+        crate::output::fault::disk_bytes(n);
+    }
 }
 
 /// Raised by SIGINT or SIGTERM: long commands stop at their next safe point.
@@ -141,15 +160,42 @@ pub fn rate(per_sec: f64, unit: &str) -> String {
     }
 }
 
+/// `text` with its control characters made visible, for the terminal: a
+/// scenario file or a folder name cannot move the cursor, recolour or
+/// clear the screen, or hide what comes before it (`output::cell`).
+pub fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::output::cell::escape_control(text)
+}
+
+/// `--replace` as the folder life cycle sees it.
+pub fn replace(flag: bool) -> Replace {
+    if flag {
+        Replace::Yes
+    } else {
+        Replace::No
+    }
+}
+
+/// `--replace` for a command that always replaces its own earlier results
+/// (`hindcast`, `merge`, the default batch): without the flag, only a
+/// folder that `command` wrote.
+pub fn replace_own(flag: bool, command: &str) -> Replace {
+    if flag {
+        Replace::Yes
+    } else {
+        Replace::Own(command.into())
+    }
+}
+
 /// Prints what a job reports and returns its exit code: 0, or 1 when a
 /// calibration's budget ran out before its last round.
 pub fn print(report: Report) -> Result<ExitCode> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
-    out.write_all(report.text.as_bytes())?;
+    out.write_all(safe(&report.text).as_bytes())?;
     out.flush()?;
     for note in &report.notes {
-        eprintln!("{note}");
+        eprintln!("{}", safe(note));
     }
     Ok(if report.budget_exhausted { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

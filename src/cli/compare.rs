@@ -43,6 +43,10 @@ pub struct Args {
     /// Output folder (default: results/compare/<scenario>-<reference>).
     #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,
+    /// Replace the finished results in the output folder, which are listed
+    /// (without it, detente refuses to write over a finished run).
+    #[arg(long)]
+    pub replace: bool,
 }
 
 /// `--align` values.
@@ -75,6 +79,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         stages: args.stages,
         censor_penalty_months: args.censor_penalty_months,
         out: args.out,
+        replace: super::common::replace(args.replace),
     };
     // A comparison is short and keeps nothing to resume: a signal ends it
     // as it ends any program, so no handler raises this flag.

@@ -31,9 +31,12 @@ pub struct Args {
     /// Override a value in every case, `KEY=VALUE` (repeatable), e.g. `params.ladder.step_rate=0.2`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
-    /// Output folder.
-    #[arg(long, default_value = "results/hindcast")]
-    pub out: PathBuf,
+    /// Output folder (default: results/hindcast; an earlier hindcast's results there are replaced).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace any finished results in the output folder, not only an earlier hindcast's.
+    #[arg(long)]
+    pub replace: bool,
     /// Print the tables as Markdown (as in docs/VALIDATION.md).
     #[arg(long)]
     pub markdown: bool,
@@ -56,6 +59,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         sets: args.sets,
         markdown: args.markdown,
     };
-    let report = hindcast::run(&spec, &args.out, &pool(args.threads)?, &Bar::new())?;
+    let out = args.out.clone().unwrap_or_else(|| hindcast::default_out(&spec));
+    let replace = super::common::replace_own(args.replace, "hindcast");
+    let report = hindcast::run(&spec, &out, &replace, &pool(args.threads)?, &Bar::new())?;
     print(report)
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::common::scenario_files;
+use super::common::{safe, scenario_files};
 use crate::scenario;
 
 /// Arguments of `detente list`.
@@ -26,8 +26,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     for path in scenario_files(&args.dir)? {
         match scenario::load(&path) {
             Ok(s) => {
-                writeln!(out, "{}  ({})", s.name, path.display())?;
-                writeln!(out, "    {}", one_line(&s.description))?;
+                writeln!(out, "{}", safe(&format!("{}  ({})", s.name, path.display())))?;
+                writeln!(out, "    {}", safe(&one_line(&s.description)))?;
                 writeln!(
                     out,
                     "    {} to {}, {} actors, {} replications, seed {}",
@@ -38,11 +38,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     s.seed
                 )?;
                 for v in &s.variants {
-                    writeln!(out, "    - {:<28} {}", v.name, one_line(&v.description))?;
+                    writeln!(out, "{}", safe(&format!("    - {:<28} {}", v.name, one_line(&v.description))))?;
                 }
             }
             Err(_) => {
-                writeln!(out, "{}: invalid (run `detente validate {}`)", path.display(), path.display())?;
+                let line = format!("{}: invalid (run `detente validate {}`)", path.display(), path.display());
+                writeln!(out, "{}", safe(&line))?;
                 code = ExitCode::from(2);
             }
         }

@@ -17,12 +17,16 @@ pub struct Args {
     /// Shard folders written by `run`, `sweep`, `sensitivity`, `discover` or `calibrate` with `--shard I/N`, all N of them.
     #[arg(required = true)]
     pub shards: Vec<PathBuf>,
-    /// Output folder for the merged results.
+    /// Output folder for the merged results (an earlier merge's results there are replaced).
     #[arg(long, short = 'o')]
     pub out: PathBuf,
+    /// Replace any finished results in the output folder, not only an earlier merge's.
+    #[arg(long)]
+    pub replace: bool,
 }
 
 /// Runs `detente merge`: the shards' manifests say which command made them.
 pub fn run(args: Args) -> Result<ExitCode> {
-    print(merge::run(&MergeSpec { shards: args.shards, out: args.out })?)
+    let replace = super::common::replace_own(args.replace, "merge");
+    print(merge::run(&MergeSpec { shards: args.shards, out: args.out, replace })?)
 }

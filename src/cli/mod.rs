@@ -77,6 +77,7 @@ enum Command {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    common::install_fault_hooks();
     let result = match cli.command {
         None => run::default_batch(),
         Some(Command::Run(args)) => run::run(args),
@@ -101,18 +102,18 @@ pub fn main() -> ExitCode {
             }
             match err.downcast_ref::<JobError>() {
                 Some(JobError::Interrupted(stopped)) => {
-                    eprintln!("{stopped}");
+                    eprintln!("{}", common::safe(stopped));
                     return ExitCode::from(130);
                 }
                 // Every problem of every file on its own line, then what it means.
                 Some(JobError::Scenarios { errors, .. }) => {
                     for e in errors {
-                        eprintln!("{e}");
+                        eprintln!("{}", common::safe(&e.to_string()));
                     }
                 }
                 _ => {}
             }
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", common::safe(&format!("{err:#}")));
             ExitCode::from(2)
         }
     }

@@ -43,12 +43,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
         dyad: args.with.dyad,
     };
     let clock = Instant::now();
-    let outcome = report::build(&args.dir, &options)?;
+    // Built in a linked copy of the folder and committed as a whole: a
+    // report that fails (or is killed) leaves the folder as it was.
+    let update = crate::job::open_update(&args.dir)?;
+    let outcome = report::build(update.dir(), &options)
+        .map_err(|e| anyhow::anyhow!(update.shown_text(&e.to_string())))?;
+    let written: Vec<PathBuf> = outcome.written.iter().map(|p| update.shown(p)).collect();
+    update.commit()?;
     for note in &outcome.notes {
-        eprintln!("note: {note}");
+        eprintln!("note: {}", super::common::safe(note));
     }
-    for path in &outcome.written {
-        println!("{}", path.display());
+    for path in &written {
+        println!("{}", super::common::safe(&path.display().to_string()));
     }
     eprintln!("report written in {:.1} s", clock.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)

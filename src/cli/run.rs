@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 
 use super::args::{ReportArgs, Select};
-use super::common::{pool, print, scenario_files, stop_flag, Bar};
+use super::common::{pool, print, replace, replace_own, scenario_files, stop_flag, Bar};
 use crate::job::batch::{self, BatchRun, BatchSpec, ReportInputs, Selection};
 use crate::job::defaults::CHECKPOINT_SECONDS;
 use crate::job::shard::Shard;
@@ -57,6 +57,10 @@ pub struct Args {
     /// events and monthly rows (default folder: results/<scenario>/replicate-R).
     #[arg(long, value_name = "R")]
     pub replicate: Option<u64>,
+    /// Replace the finished results in the output folder, which are listed
+    /// (without it, detente refuses to write over a finished run).
+    #[arg(long)]
+    pub replace: bool,
     /// Seconds between checkpoints while running (0: after every chunk of runs).
     #[arg(long, default_value_t = CHECKPOINT_SECONDS, hide = true)]
     pub checkpoint_seconds: f64,
@@ -101,7 +105,13 @@ pub fn default_batch() -> Result<ExitCode> {
         events: false,
         by: Vec::new(),
     };
-    let job = BatchRun { out: Some(PathBuf::from("results/default")), ..BatchRun::new(spec) };
+    // The default batch replaces its own earlier results, so `cargo run
+    // --release` can be run again and again.
+    let job = BatchRun {
+        out: Some(PathBuf::from("results/default")),
+        replace: replace_own(false, "run"),
+        ..BatchRun::new(spec)
+    };
     print(batch::run(&job, &pool(0)?, stop_flag(), &Bar::new())?)
 }
 
@@ -134,6 +144,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             stage: with.exemplar_stage,
             dyad: with.dyad,
         },
+        replace: replace(args.replace),
     };
     print(batch::run(&job, &pool(args.select.threads)?, stop_flag(), &Bar::new())?)
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
+use super::common::safe;
 use crate::scenario::{self, ScenarioError};
 
 /// Arguments of `detente validate`.
@@ -24,21 +25,24 @@ pub fn run(args: Args) -> Result<ExitCode> {
     for path in &args.files {
         match scenario::load(path) {
             Ok(s) => println!(
-                "ok {}: {} ({} actors, {} variants, {} to {})",
-                path.display(),
-                s.name,
-                s.base.world.n(),
-                s.variants.len(),
-                s.base.start,
-                s.base.month(s.base.horizon)
+                "{}",
+                safe(&format!(
+                    "ok {}: {} ({} actors, {} variants, {} to {})",
+                    path.display(),
+                    s.name,
+                    s.base.world.n(),
+                    s.variants.len(),
+                    s.base.start,
+                    s.base.month(s.base.horizon)
+                ))
             ),
             Err(ScenarioError::Invalid(diags)) => {
                 problems += diags.0.len();
-                eprintln!("{diags}");
+                eprintln!("{}", safe(&diags.to_string()));
             }
             Err(e) => {
                 problems += 1;
-                eprintln!("{e}");
+                eprintln!("{}", safe(&e.to_string()));
             }
         }
     }

@@ -192,9 +192,37 @@ pub struct StoredPath {
     pub stages: Vec<u8>,
 }
 
+/// The ladder size of a results folder: one more than the top rung of the
+/// `stage_<s>_month` columns of its `runs.csv`.
+pub fn folder_ladder_len(dir: &std::path::Path) -> Result<usize, String> {
+    let path = dir.join("runs.csv");
+    let mut reader = csv::Reader::from_path(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let headers = reader.headers().map_err(|e| format!("{}:1: {e}", path.display()))?;
+    let top = headers
+        .iter()
+        .filter_map(|h| h.strip_prefix("stage_")?.strip_suffix("_month")?.parse::<usize>().ok())
+        .max()
+        .ok_or_else(|| {
+            format!("{}:1: no stage_<s>_month columns: is this a runs.csv of detente?", path.display())
+        })?;
+    if top >= crate::model::MAX_RUNGS {
+        return Err(format!(
+            "{}:1: stage_{top}_month: a ladder has at most {} rungs",
+            path.display(),
+            crate::model::MAX_RUNGS
+        ));
+    }
+    Ok(top + 1)
+}
+
 /// Reads the paths of dyad `dyad` (either order) from a `timeseries.csv` written with
-/// `--timeseries full`, in file order. Errors name the file and line.
-pub fn read_full_timeseries(path: &std::path::Path, dyad: &str) -> Result<Vec<StoredPath>, String> {
+/// `--timeseries full`, in file order; every stage must be a rung of a
+/// ladder of `ladder_len` rungs. Errors name the file and line.
+pub fn read_full_timeseries(
+    path: &std::path::Path,
+    dyad: &str,
+    ladder_len: usize,
+) -> Result<Vec<StoredPath>, String> {
     let at = |line: u64, what: String| format!("{}:{line}: {what}", path.display());
     let mut reader = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let headers = reader.headers().map_err(|e| at(1, e.to_string()))?.clone();
@@ -225,7 +253,9 @@ pub fn read_full_timeseries(path: &std::path::Path, dyad: &str) -> Result<Vec<St
         };
         let (replicate, seed, month, stage) =
             (number(2, "replicate")?, number(3, "run_seed")?, number(5, "month")?, number(7, "stage")?);
-        let stage = u8::try_from(stage).map_err(|_| at(line, format!("stage: {stage} is not a rung")))?;
+        let stage = u8::try_from(stage).ok().filter(|&s| (s as usize) < ladder_len).ok_or_else(|| {
+            at(line, format!("stage: {stage} is not a rung of the folder's ladder (0 to {})", ladder_len - 1))
+        })?;
         let same_run = out.last().is_some_and(|p| {
             p.replicate == replicate && p.seed == seed && p.scenario == field(0) && p.variant == field(1)
         });

@@ -17,18 +17,21 @@ use serde::{Deserialize, Serialize};
 use super::headline::{scenario_headline, Column};
 use super::shard::{check_complete, read_shard, Shard, ShardDetails, ShardMark};
 use super::{
-    command_line, defaults, load_all, nothing_to_resume, Clock, Context, JobError, Progress, Report,
+    command_line, defaults, load_all, open_out, open_update, read_checkpoint, Clock, Context, JobError,
+    Opened, Progress, Report,
 };
 use crate::batch::aggregate::JobSummary;
 use crate::batch::{self, BatchError, Capture, Job, Pool};
 use crate::calendar::By;
 use crate::model::{with_overrides, Field, Setup};
 use crate::output::batch::{
-    BatchWriter, Checkpoint, JobInfo, Layout, Role, RowFile, Timeseries, CHECKPOINT, SHARD_STATE,
+    BatchWriter, Checkpoint, JobInfo, Layout, Role, RowFile, ShardState, Timeseries, CHECKPOINT, SHARD_STATE,
 };
+use crate::output::fingerprint;
+use crate::output::folder::{settle, what_if_name, Lock, Replace};
 use crate::output::manifest::{Manifest, ScenarioAbout, ScenarioEntry};
 use crate::output::rows::RowReader;
-use crate::output::{fingerprint, read_json};
+use crate::output::seal::read_sealed;
 use crate::scenario::Scenario;
 
 /// Which runs of the scenario files: replications, seed, variants, overrides.
@@ -95,6 +98,8 @@ pub struct BatchRun {
     pub report: bool,
     /// The report's options.
     pub report_inputs: ReportInputs,
+    /// Whether a finished run in the output folder may be replaced.
+    pub replace: Replace,
 }
 
 impl BatchRun {
@@ -111,6 +116,7 @@ impl BatchRun {
             xlsx: false,
             report: false,
             report_inputs: ReportInputs::default(),
+            replace: Replace::No,
         }
     }
 }
@@ -201,12 +207,29 @@ pub fn resolve_sets(scenario: &Scenario, sets: &[String]) -> Result<Vec<(String,
             let field = Field::resolve(&scenario.base.world, key.trim()).map_err(|e| {
                 JobError::Invalid(format!("--set {s}: {e} (in scenario {})", scenario.path.display()))
             })?;
-            field
-                .check(value, &scenario.base.world.ladder)
+            crate::scenario::edit::check_override(&scenario.base.world, field, value)
                 .map_err(|e| JobError::Invalid(format!("--set {s}: {e}")))?;
             Ok((key.trim().to_string(), field, value))
         })
-        .collect()
+        .collect::<Result<Vec<_>, JobError>>()
+        .and_then(|sets| {
+            let overrides: Vec<(Field, f64)> = sets.iter().map(|(_, f, v)| (*f, *v)).collect();
+            check_sets(scenario, &scenario.base.world, &overrides, "the file")?;
+            Ok(sets)
+        })
+}
+
+/// Checks the rules that bind several values (`scenario::edit::check_world`)
+/// on `world` with the `--set` overrides applied.
+fn check_sets(
+    scenario: &Scenario,
+    world: &crate::model::World,
+    overrides: &[(Field, f64)],
+    what: &str,
+) -> Result<(), JobError> {
+    let mut after = world.clone();
+    crate::scenario::edit::apply_checked(&mut after, overrides)
+        .map_err(|e| JobError::Invalid(format!("--set: {e} ({what}, {})", scenario.path.display())))
 }
 
 /// The jobs of a batch: every selected variant of every scenario.
@@ -276,6 +299,9 @@ impl<'a> Plan<'a> {
                 if !select.variants.is_empty() && !select.variants.contains(&v.name) {
                     continue;
                 }
+                if !overrides.is_empty() {
+                    check_sets(s, &v.setup.world, &overrides, &format!("variant {}", v.name))?;
+                }
                 let setup =
                     if overrides.is_empty() { v.setup.clone() } else { with_overrides(&v.setup, &overrides) };
                 let params = keys
@@ -285,8 +311,8 @@ impl<'a> Plan<'a> {
                 entries.push(PlanEntry { scenario: si, variant: &v.name, setup, params });
             }
         }
-        if let Some(0) = select.replications {
-            bail!("--replications must be at least 1");
+        if let Some(n) = select.replications {
+            defaults::check_count("--replications", n)?;
         }
         Ok(Plan {
             replications: scenarios
@@ -369,7 +395,7 @@ fn narrow(jobs: &mut [Job<'_>], shard: Option<Shard>, replicate: Option<u64>) ->
                     job.replications - 1,
                     job.scenario,
                     job.variant,
-                    r + 1
+                    r.saturating_add(1)
                 );
             }
             (job.first_replicate, job.replications) = (r, 1);
@@ -395,27 +421,49 @@ fn skip_done(jobs: &mut [Job<'_>], next: (usize, u64)) {
     }
 }
 
-/// Removes optional files an earlier run left in the folder, so every file
-/// there belongs to this run.
-fn remove_stale(out: &Path, written: &[PathBuf]) -> Result<(), JobError> {
-    for name in ["timeseries.csv", "events.csv", "decisions.csv"] {
-        let path = out.join(name);
-        if path.exists() && !written.contains(&path) {
-            std::fs::remove_file(&path).with_context(|| format!("cannot remove stale {}", path.display()))?;
+/// Checks that the counts of a (sealed) checkpoint agree with each other and
+/// with the batch: the runs done are those before its next run, and the job
+/// in progress has folded exactly those of its runs. Catches a checkpoint
+/// edited and resealed by hand.
+fn check_counts(checkpoint: &Checkpoint, jobs: &[Job<'_>], target: &Path) -> Result<(), JobError> {
+    let (k, r) = checkpoint.next;
+    let agree = (|| {
+        let job = jobs.get(k)?;
+        let end = job.first_replicate + job.replications;
+        if r > end || (r < job.first_replicate && r != 0) {
+            return None;
         }
+        let in_job = r.saturating_sub(job.first_replicate);
+        let before: u64 = jobs[..k].iter().map(|j| j.replications).sum();
+        let current_ok = match &checkpoint.current {
+            None => in_job == 0,
+            Some((kc, s)) => *kc == k && s.dyads.first().is_none_or(|d| d.runs == in_job),
+        };
+        (before + in_job == checkpoint.runs_done && current_ok).then_some(())
+    })()
+    .is_some();
+    if !agree {
+        bail!(
+            "cannot resume {}: the checkpoint's counts do not agree with each other or with this batch \
+             (edited or damaged); nothing was changed",
+            target.display()
+        );
     }
     Ok(())
 }
 
-/// The output folder of `run` over `scenarios`.
+/// The output folder of `run` over `scenarios`: `--out`, else
+/// `results/<scenario name>` (made safe as one path component, and distinct
+/// for a what-if run with `--set`), or `results/batch` for several files.
 fn out_folder(run: &BatchRun, scenarios: &[Scenario]) -> PathBuf {
     if let Some(out) = &run.out {
         return out.clone();
     }
+    let sets = &run.spec.select.sets;
     let base = if scenarios.len() == 1 {
-        Path::new("results").join(&scenarios[0].name)
+        Path::new("results").join(what_if_name(&scenarios[0].name, sets))
     } else {
-        PathBuf::from("results/batch")
+        Path::new("results").join(what_if_name("batch", sets))
     };
     match run.replicate {
         Some(r) => base.join(format!("replicate-{r}")),
@@ -443,7 +491,7 @@ pub fn run(
     }
     let spec = &run.spec;
     let scenarios = load_all(&spec.files)?;
-    let out = out_folder(&run, &scenarios);
+    let target = out_folder(&run, &scenarios);
     let batch_fingerprint = spec.fingerprint(&scenarios, run.replicate);
     let checkpoint_mark = Shard::mark(run.shard, &batch_fingerprint);
     let plan = Plan::new(&scenarios, &spec.select, &spec.by)?;
@@ -455,25 +503,42 @@ pub fn run(
     let mode = spec.timeseries;
     let role = if run.shard.is_some() { Role::Shard } else { Role::Whole };
     let capture = Capture { series: mode != Timeseries::None, fired: spec.events, decisions: true };
+    let folder = match open_out(&target, run.resume, &run.replace)? {
+        Opened::Work(f) => f,
+        Opened::Fresh(f) => {
+            run.resume = false;
+            f
+        }
+        Opened::Done(report) => return Ok(report),
+    };
+    let out = folder.dir().to_path_buf();
     let (mut writer, mut done) = if run.resume {
-        let checkpoint: Checkpoint =
-            read_json(&out.join(CHECKPOINT)).with_context(|| nothing_to_resume(&out))?;
+        let checkpoint: Checkpoint = read_checkpoint(&out.join(CHECKPOINT), &target)?;
         if checkpoint.fingerprint != checkpoint_mark {
             bail!(
                 "{}: the checkpoint belongs to a different batch (scenario files, options or shard differ); \
-                 rerun without --resume to start afresh",
-                out.join(CHECKPOINT).display()
+                 rerun without --resume (and with --replace) to start afresh",
+                target.display()
             );
         }
+        check_counts(&checkpoint, &jobs, &target)?;
         let done = checkpoint.runs_done;
         let writer = BatchWriter::resume(&out, infos, layout, mode, spec.events, role, checkpoint)
-            .with_context(|| format!("cannot resume the batch in {}", out.display()))?;
+            .with_context(|| {
+                format!("cannot resume the batch in {}; nothing was changed", target.display())
+            })?;
         (writer, done)
     } else {
-        let writer = BatchWriter::create(&out, infos, layout, mode, spec.events, role)
-            .with_context(|| format!("cannot write results to {}", out.display()))?;
+        let mut writer = BatchWriter::create(&out, infos, layout, mode, spec.events, role)
+            .with_context(|| format!("cannot write results to {}", target.display()))?;
+        // From the first moment the folder can be resumed, even if the
+        // process is killed before its first timed checkpoint.
+        writer.checkpoint(&checkpoint_mark, 0)?;
         (writer, 0)
     };
+    if let Some(s) = run.shard {
+        writer.set_shard(&batch_fingerprint, s.index, s.count);
+    }
     let total: u64 = jobs.iter().map(|j| j.replications).sum();
     skip_done(&mut jobs, writer.next());
     progress.start(total, "runs", done);
@@ -521,22 +586,28 @@ pub fn run(
             let next = writer.next();
             writer.suspend();
             manifest(done, &[], details(true, next)).write(&out)?;
+            folder.suspend();
             return Err(JobError::Interrupted(format!(
                 "interrupted after {done} of {total} runs; every finished row is kept. Continue with the same \
-                 command and --resume (output folder {})",
+                 command and --resume (output folder {}; the unfinished run is in {})",
+                target.display(),
                 out.display()
             )));
         }
         Err(BatchError::Consumer(e)) => {
-            return Err(e).context("writing results failed; no partial file was left")
+            let kept = if run.resume {
+                "the interrupted run is kept as it was at its last checkpoint, for another --resume"
+            } else {
+                "no partial file was left, and the folder's earlier results are untouched"
+            };
+            return Err(e).with_context(|| format!("writing results to {} failed; {kept}", target.display()));
         }
     }
     let next = writer.next();
     let (summaries, paths) = writer.finish()?;
-    remove_stale(&out, &paths)?;
     manifest(total, &paths, details(false, next)).write(&out)?;
+    let mut report = Report { notes: folder.commit()?, ..Report::default() };
     let elapsed = clock.elapsed();
-    let mut report = Report::default();
     if role == Role::Whole {
         report.text = headlines(&plan, &summaries, &mut report.notes);
         if run.xlsx || run.report {
@@ -550,15 +621,22 @@ pub fn run(
                 stage: inputs.stage.unwrap_or(defaults.stage),
                 dyad: inputs.dyad.clone(),
             };
-            let outcome = crate::report::build(&out, &options)
-                .with_context(|| format!("the batch finished but the report on {} failed", out.display()))?;
+            let update = open_update(&target)?;
+            let outcome = crate::report::build(update.dir(), &options).map_err(|e| {
+                JobError::Invalid(format!(
+                    "the batch finished but the report on {} failed; the folder holds the batch: {}",
+                    target.display(),
+                    update.shown_text(&e.to_string())
+                ))
+            })?;
+            update.commit()?;
             report.notes.extend(outcome.notes.iter().map(|n| format!("note: {n}")));
         }
     }
     report.text.push_str(&format!(
         "{total} runs in {elapsed:.1} s on {} thread(s); results in {}\n",
         pool.threads(),
-        out.display()
+        target.display()
     ));
     Ok(report)
 }
@@ -602,20 +680,42 @@ struct ShardDir {
     path: PathBuf,
     shard: Shard,
     details: BatchDetails,
-    summaries: Vec<JobSummary>,
+    state: ShardState,
 }
 
+/// Reads a shard folder (its lock held by the caller): the manifest, and
+/// the sealed state, which must name the same batch and slice.
 fn read_batch_shard(path: &Path) -> Result<ShardDir, JobError> {
     let (manifest, shard) = read_shard::<BatchDetails>(path)?;
-    let summaries: Vec<JobSummary> = read_json(&path.join(SHARD_STATE))?;
-    Ok(ShardDir { path: path.to_path_buf(), shard, details: manifest.details, summaries })
+    let state: ShardState = read_sealed(&path.join(SHARD_STATE))
+        .map_err(|e| JobError::Invalid(format!("{e}; nothing was merged")))?;
+    if state.fingerprint != manifest.details.fingerprint || state.slice != [shard.index, shard.count] {
+        bail!(
+            "{}: its state and its manifest describe different shards (edited or mixed up); nothing was merged",
+            path.display()
+        );
+    }
+    Ok(ShardDir { path: path.to_path_buf(), shard, details: manifest.details, state })
+}
+
+/// Locks every shard folder for the merge (finishing a commit a killed
+/// shard left half done).
+pub(super) fn lock_shards(paths: &[PathBuf]) -> Result<Vec<Lock>, JobError> {
+    let mut locks = Vec::new();
+    for p in paths {
+        locks.extend(settle(p, "detente merge (reading this shard)")?);
+    }
+    Ok(locks)
 }
 
 /// Joins the shard folders of a batch into `out`: plans the batch again
 /// from the recorded spec, copies every job's rows shard by shard and adds
 /// the summaries, so the files are byte-identical to the unsharded run.
-pub fn merge(shard_paths: &[PathBuf], out: &Path) -> Result<Report, JobError> {
+/// Every shard's rows are checked against its sealed state (row counts per
+/// job, length and SHA-256 per file); a shard that fails writes nothing.
+pub fn merge(shard_paths: &[PathBuf], out: &Path, replace: &Replace) -> Result<Report, JobError> {
     let clock = Clock::start();
+    let _locks = lock_shards(shard_paths)?;
     let mut shards = shard_paths.iter().map(|p| read_batch_shard(p)).collect::<Result<Vec<_>, _>>()?;
     let marks: Vec<ShardMark<'_>> = shards
         .iter()
@@ -630,13 +730,36 @@ pub fn merge(shard_paths: &[PathBuf], out: &Path) -> Result<Report, JobError> {
     }
     let plan = Plan::new(&scenarios, &spec.select, &spec.by)?;
     let infos = plan.infos();
-    if shards.iter().any(|s| s.summaries.len() != infos.len()) {
-        bail!("a shard's state does not hold one summary per job of the batch");
+    let jobs = plan.jobs();
+    for s in &shards {
+        if s.state.summaries.len() != infos.len() {
+            bail!("{}: its state does not hold one summary per job of the batch", s.path.display());
+        }
+        for (k, job) in jobs.iter().enumerate() {
+            let (lo, hi) = s.shard.range(job.replications);
+            let runs = s.state.summaries[k].dyads.first().map_or(hi - lo, |d| d.runs);
+            if runs != hi - lo {
+                bail!(
+                    "{}: its state counts {runs} runs of {}/{}, its slice holds {}; nothing was merged",
+                    s.path.display(),
+                    job.scenario,
+                    job.variant,
+                    hi - lo
+                );
+            }
+        }
     }
     let keys: Vec<(String, String)> =
         infos.iter().map(|j| (j.scenario.to_string(), j.variant.to_string())).collect();
+    let per_run: Vec<(u64, u64)> =
+        infos.iter().map(|j| (j.setup.tracked.len() as u64, j.setup.world.groups.len() as u64)).collect();
     let layout = Layout::of(&infos, plan.param_keys.clone());
-    let mut writer = BatchWriter::create(out, infos, layout, spec.timeseries, spec.events, Role::Whole)
+    let folder = match open_out(out, false, replace)? {
+        Opened::Work(f) | Opened::Fresh(f) => f,
+        Opened::Done(report) => return Ok(report),
+    };
+    let dir = folder.dir().to_path_buf();
+    let mut writer = BatchWriter::create(&dir, infos, layout, spec.timeseries, spec.events, Role::Whole)
         .with_context(|| format!("cannot write to {}", out.display()))?;
     let files = [
         ("runs.csv", RowFile::Runs),
@@ -652,7 +775,10 @@ pub fn merge(shard_paths: &[PathBuf], out: &Path) -> Result<Report, JobError> {
             let full_series = kind != RowFile::Series || spec.timeseries == Timeseries::Full;
             let logged = !matches!(kind, RowFile::Events | RowFile::Decisions) || spec.events;
             if full_series && logged {
-                mine.push((kind, RowReader::open(&s.path.join(name))?));
+                let Some(mark) = s.state.files.iter().find(|m| m.name == name) else {
+                    bail!("{}: its state records nothing of {name}; nothing was merged", s.path.display());
+                };
+                mine.push((kind, RowReader::open_checked(&s.path.join(name), mark)?));
             }
         }
         readers.push(mine);
@@ -660,10 +786,27 @@ pub fn merge(shard_paths: &[PathBuf], out: &Path) -> Result<Report, JobError> {
     for (k, key) in keys.iter().enumerate() {
         writer.begin_job(k)?;
         for (s, shard_readers) in shards.iter().zip(&mut readers) {
-            writer.absorb(&s.summaries[k]);
+            writer.absorb(&s.state.summaries[k]);
+            let (lo, hi) = s.shard.range(jobs[k].replications);
             for (kind, reader) in shard_readers.iter_mut() {
+                let mut rows = 0u64;
                 while let Some(record) = reader.next_of((&key.0, &key.1))? {
                     writer.copy_row(*kind, &record)?;
+                    rows += 1;
+                }
+                let expected = match kind {
+                    RowFile::Runs => Some((hi - lo) * per_run[k].0),
+                    RowFile::Groups => Some((hi - lo) * per_run[k].1),
+                    _ => None,
+                };
+                if let Some(want) = expected.filter(|&w| w != rows) {
+                    bail!(
+                        "{}: {rows} rows of {}/{} where its slice holds {want} (rows deleted, duplicated or \
+                         moved); nothing was merged",
+                        s.path.display(),
+                        key.0,
+                        key.1
+                    );
                 }
             }
         }
@@ -673,20 +816,27 @@ pub fn merge(shard_paths: &[PathBuf], out: &Path) -> Result<Report, JobError> {
             if reader.peek()?.is_some() {
                 bail!("{}: rows of a job the batch does not have, or out of order", s.path.display());
             }
+            reader.verify().map_err(|e| JobError::Invalid(format!("{e}; nothing was merged")))?;
         }
     }
     let (_, paths) = writer.finish()?;
-    let runs: u64 =
-        shards.iter().flat_map(|s| s.summaries.first()).flat_map(|j| j.dyads.first()).map(|d| d.runs).sum();
+    let runs: u64 = shards
+        .iter()
+        .flat_map(|s| s.state.summaries.first())
+        .flat_map(|j| j.dyads.first())
+        .map(|d| d.runs)
+        .sum();
     let details = MergedDetails {
         spec,
         fingerprint: shards[0].details.fingerprint.clone(),
         shards: shards.iter().map(|s| s.path.display().to_string()).collect(),
     };
     Manifest::new("merge", command_line(), plan.manifest_entries(), 0, clock.timing(), runs, &paths, details)
-        .write(out)?;
+        .write(&dir)?;
+    let notes = folder.commit()?;
     Ok(Report {
         text: format!("merged {} shards into {}\n", shards.len(), out.display()),
+        notes,
         ..Report::default()
     })
 }

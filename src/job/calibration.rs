@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 use super::hindcast::{self, load_cases, score_cases, write_hindcast, write_hindcast_as};
 use super::shard::{check_complete, read_shard, Shard, ShardDetails, ShardMark};
 use super::{
-    command_line, defaults, load_one, nothing_to_resume, pick_dyad, Clock, Context, JobError, Progress,
-    Report,
+    command_line, defaults, keep_if_interrupted, load_one, open_out, pick_dyad, Clock, Context, JobError,
+    Opened, Progress, Report,
 };
 use crate::batch::{self, Pool};
 use crate::calendar::Date;
@@ -37,8 +37,10 @@ use crate::model::{Field, Prior, World};
 use crate::output::calibration::{
     summarise, write_best_fit, write_params_table, write_tables, ShardFile, StateFile, SHARD_FILE, STATE_FILE,
 };
+use crate::output::fingerprint;
+use crate::output::folder::{safe_name, settle, staging_of, Folder, Replace};
 use crate::output::manifest::{file_sha256, read_manifest, Manifest, ScenarioEntry};
-use crate::output::{fingerprint, read_json, write_json};
+use crate::output::seal::{read_sealed, write_sealed};
 use crate::reference::ReferencePath;
 use crate::scenario::{CalibrationConfig, Scenario};
 
@@ -93,6 +95,8 @@ pub struct CalibrationRun {
     pub population: Option<PathBuf>,
     /// Continue from the last complete round in the output folder.
     pub resume: bool,
+    /// Whether a finished calibration in the output folder may be replaced.
+    pub replace: Replace,
 }
 
 /// A prior as the manifest records it.
@@ -266,9 +270,13 @@ impl Sampler {
             "smc" => Method::Smc,
             other => bail!("--method: expected rejection or smc, got {other:?}"),
         };
-        let particles = spec.particles.or(file.particles).unwrap_or(defaults::PARTICLES) as usize;
-        let rounds = spec.rounds.or(file.rounds).unwrap_or(defaults::ROUNDS) as usize;
+        let particles = spec.particles.or(file.particles).unwrap_or(defaults::PARTICLES);
+        let rounds = spec.rounds.or(file.rounds).unwrap_or(defaults::ROUNDS);
+        defaults::check_count("--particles", particles)?;
+        defaults::check_count("--rounds", rounds.saturating_add(1))?;
+        let (particles, rounds) = (particles as usize, rounds as usize);
         let proposals = spec.proposals.or(file.proposals).unwrap_or(2 * particles as u64);
+        defaults::check_count("--proposals", proposals)?;
         let default_budget = match method {
             Method::Rejection => 10 * particles as u64,
             Method::Smc => 2 * particles as u64 + rounds as u64 * proposals,
@@ -327,9 +335,7 @@ impl Prepared {
             &scenario,
             defaults::CALIBRATION_REPLICATIONS,
         );
-        if replications == 0 {
-            bail!("need at least 1 replication");
-        }
+        defaults::check_count("--replications", replications)?;
         let seed = defaults::seed(spec.seed, &scenario);
         let fingerprint = fingerprint(&Identity {
             version: env!("CARGO_PKG_VERSION"),
@@ -389,9 +395,7 @@ impl Prepared {
         }
         let sampler = Sampler::new(spec, &CalibrationConfig::default(), "the reference class")?;
         let replications = spec.replications.unwrap_or(defaults::CLASS_REPLICATIONS);
-        if replications == 0 {
-            bail!("need at least 1 replication");
-        }
+        defaults::check_count("--replications", replications)?;
         let seed = spec.seed.unwrap_or(defaults::CLASS_SEED);
         let fingerprint = fingerprint(&Identity {
             version: env!("CARGO_PKG_VERSION"),
@@ -562,8 +566,10 @@ impl Prepared {
     /// The state in `dir`, which must belong to this calibration.
     fn read_state(&self, dir: &Path, what: &str) -> Result<State, JobError> {
         let path = dir.join(STATE_FILE);
-        let file: StateFile =
-            read_json(&path).with_context(|| format!("{what}: no readable {STATE_FILE}"))?;
+        let file: StateFile = read_sealed(&path).map_err(|e| match e {
+            e if e.is_missing() => JobError::Invalid(format!("{what}: no {STATE_FILE}")),
+            e => JobError::Invalid(format!("{what}: {e}; nothing was changed")),
+        })?;
         if file.fingerprint != self.fingerprint {
             bail!(
                 "{}: the state belongs to a different calibration (scenario, reference or options differ); \
@@ -587,7 +593,7 @@ impl Prepared {
         }
         let path = dir.join(STATE_FILE);
         let file = StateFile { fingerprint: self.fingerprint.clone(), state: state.clone() };
-        write_json(&path, &file)
+        write_sealed(&path, &file)
             .with_context(|| format!("cannot write the calibration state to {}", dir.display()))?;
         Ok(path)
     }
@@ -624,47 +630,74 @@ pub fn run(
         );
     }
     let prep = Prepared::new(&run.spec)?;
-    let base = Path::new("results/calibration").join(prep.name());
-    let out = run.out.clone().unwrap_or_else(|| super::default_out(base, run.shard));
+    let base = Path::new("results/calibration").join(safe_name(prep.name()));
+    let target = run.out.clone().unwrap_or_else(|| super::default_out(base, run.shard));
+    // The population is read before the output folder is opened: it may be
+    // the folder's own earlier round.
+    let population = match &run.population {
+        Some(dir) => {
+            let _locks = settle(dir, "detente calibrate (reading this population)")?;
+            let what = format!(
+                "--population {}: not a merged round or an unfinished calibration (a finished one keeps no state)",
+                dir.display()
+            );
+            let here = prep.read_state(dir, &what);
+            match (here, staging_of(dir)) {
+                (Ok(state), _) => Some(state),
+                (Err(_), Some(staging)) if staging.join(STATE_FILE).exists() => {
+                    Some(prep.read_state(&staging, &what)?)
+                }
+                (Err(e), _) => return Err(e),
+            }
+        }
+        None => None,
+    };
+    let (folder, resume) = match open_out(&target, run.resume, &run.replace)? {
+        Opened::Work(f) => (f, run.resume),
+        Opened::Fresh(f) => (f, false),
+        Opened::Done(report) => return Ok(report),
+    };
+    let out = folder.dir().to_path_buf();
     if run.spec.leave_one_out {
         if run.shard.is_some() || run.population.is_some() {
             bail!("--leave-one-out runs its fits in sub-folders of --out; it takes neither --shard nor --population");
         }
-        return leave_one_out(run, &prep, &out, pool, stop, progress);
+        let result = leave_one_out(run, &prep, &folder, pool, stop, progress);
+        return commit_or_keep(folder, result);
     }
     let calibration = prep.calibration(pool);
-    let state = match (&run.population, run.resume) {
-        (Some(dir), _) => prep.read_state(
-            dir,
-            &format!(
-                "--population {}: not a merged round or an unfinished calibration (a finished one keeps no state)",
-                dir.display()
-            ),
-        )?,
-        (None, true) => prep.read_state(&out, &nothing_to_resume(&out))?,
+    let state = match (population, resume) {
+        (Some(state), _) => state,
+        (None, true) => prep.read_state(&out, &format!("cannot resume {}", target.display()))?,
         (None, false) => State::default(),
     };
     let clock = Clock::start();
     if let Some(shard) = run.shard {
-        return run_shard(&prep, &calibration, shard, state, &out, &clock, stop, progress);
+        // An interrupted shard keeps nothing: it runs again from the start.
+        let report = run_shard(&prep, &calibration, shard, state, &out, &target, &clock, stop, progress)?;
+        return commit_or_keep(folder, Ok(report));
     }
     // Written before the first round too, so a folder killed at any moment can be resumed.
     let state_path = prep.write_state(&out, &state)?;
     progress.start(calibration.planned_evaluations(), "candidates", state.evaluations);
-    let (state, outcome) = calibration.run(
+    let result = calibration.run(
         state,
         stop,
         |done, round| progress.set(done, &format!("round {round}")),
         |s| prep.write_state(&out, s).map(|_| ()),
-    )?;
+    );
     progress.finish();
-    let resumed = Some(run.resume);
-    match outcome {
+    let (state, outcome) = match result {
+        Ok(r) => r,
+        Err(e) => return keep_if_interrupted(folder, e),
+    };
+    let resumed = Some(resume);
+    let result = match outcome {
         Outcome::Finished { converged } => finish(
             &prep,
             &state,
             converged,
-            &out,
+            (&out, &target),
             "calibrate",
             (pool.threads(), &clock),
             CalibrationDetails { resumed, ..prep.details() },
@@ -689,6 +722,19 @@ pub fn run(
                 out.join(STATE_FILE).display()
             )))
         }
+    };
+    commit_or_keep(folder, result)
+}
+
+/// Commits the folder of a finished job, or keeps it for `--resume` after an
+/// interruption (see [`keep_if_interrupted`]).
+fn commit_or_keep(folder: Folder, result: Result<Report, JobError>) -> Result<Report, JobError> {
+    match result {
+        Ok(mut report) => {
+            report.notes.extend(folder.commit()?);
+            Ok(report)
+        }
+        Err(e) => keep_if_interrupted(folder, e),
     }
 }
 
@@ -700,6 +746,7 @@ fn run_shard(
     shard: Shard,
     base: State,
     out: &Path,
+    target: &Path,
     clock: &Clock,
     stop: &AtomicBool,
     progress: &dyn Progress,
@@ -721,8 +768,6 @@ fn run_shard(
         ..prep.details()
     };
     let Some(distances) = evaluated else {
-        let details = CalibrationDetails { interrupted: true, ..details };
-        prep.manifest("calibrate", threads, clock, 0, &[], details).write(out)?;
         return Err(JobError::Interrupted(format!(
             "shard {}/{} of round {round} interrupted; no partial file was left. Run it again to finish it",
             shard.index, shard.count
@@ -730,7 +775,7 @@ fn run_shard(
     };
     let path = out.join(SHARD_FILE);
     let file = ShardFile { fingerprint: prep.fingerprint.clone(), round, first, base, distances };
-    write_json(&path, &file).with_context(|| format!("cannot write the shard to {}", out.display()))?;
+    write_sealed(&path, &file).with_context(|| format!("cannot write the shard to {}", target.display()))?;
     prep.manifest("calibrate", threads, clock, end - first, &[path], details).write(out)?;
     let text = format!(
         "round {round}, shard {}/{}: proposals {first}..{end} of {count} evaluated in {:.1} s into {}; \
@@ -738,7 +783,7 @@ fn run_shard(
         shard.index,
         shard.count,
         clock.elapsed(),
-        out.display(),
+        target.display(),
         shard.count
     );
     Ok(Report { text, ..Report::default() })
@@ -758,8 +803,8 @@ struct ShardDir {
 
 fn read_calibration_shard(path: &Path) -> Result<ShardDir, JobError> {
     let (manifest, shard) = read_shard::<CalibrationDetails>(path)?;
-    let file: ShardFile = read_json(&path.join(SHARD_FILE))
-        .with_context(|| format!("{}: no readable {SHARD_FILE}", path.display()))?;
+    let file: ShardFile = read_sealed(&path.join(SHARD_FILE))
+        .map_err(|e| JobError::Invalid(format!("{}: {e}; nothing was merged", path.display())))?;
     let mark = format!("{}/round-{}/{}", file.fingerprint, file.round, fingerprint(&file.base));
     Ok(ShardDir {
         path: path.to_path_buf(),
@@ -773,8 +818,9 @@ fn read_calibration_shard(path: &Path) -> Result<ShardDir, JobError> {
 
 /// Completes a calibration round from its shard folders into `out`, and
 /// finishes the calibration if it was the last round.
-pub fn merge(shard_paths: &[PathBuf], out: &Path) -> Result<Report, JobError> {
+pub fn merge(shard_paths: &[PathBuf], out: &Path, replace: &Replace) -> Result<Report, JobError> {
     let clock = Clock::start();
+    let _locks = super::batch::lock_shards(shard_paths)?;
     let mut shards = shard_paths.iter().map(|p| read_calibration_shard(p)).collect::<Result<Vec<_>, _>>()?;
     let marks: Vec<ShardMark<'_>> =
         shards.iter().map(|s| ShardMark { path: &s.path, shard: s.shard, fingerprint: &s.mark }).collect();
@@ -807,18 +853,23 @@ pub fn merge(shard_paths: &[PathBuf], out: &Path) -> Result<Report, JobError> {
     let proposals = calibration.proposals(&base, round, (0, count));
     let state = calibration.complete_round(&base, round, &proposals, &distances);
     let shard_names: Vec<String> = shards.iter().map(|s| s.path.display().to_string()).collect();
-    match calibration.next(&state) {
+    let folder = match open_out(out, false, replace)? {
+        Opened::Work(f) | Opened::Fresh(f) => f,
+        Opened::Done(report) => return Ok(report),
+    };
+    let dir = folder.dir().to_path_buf();
+    let result = match calibration.next(&state) {
         Next::Done { converged } => finish(
             &prep,
             &state,
             converged,
-            out,
+            (&dir, out),
             "merge",
             (0, &clock),
             CalibrationDetails { shards: Some(shard_names), ..prep.details() },
         ),
         Next::Round { round: next, .. } => {
-            let path = prep.write_state(out, &state)?;
+            let path = prep.write_state(&dir, &state)?;
             let details = CalibrationDetails {
                 shards: Some(shard_names),
                 completed_rounds: Some(state.rounds.len()),
@@ -827,7 +878,7 @@ pub fn merge(shard_paths: &[PathBuf], out: &Path) -> Result<Report, JobError> {
                 rounds: Some(round_entries(&state.rounds)),
                 ..prep.details()
             };
-            prep.manifest("merge", 0, &clock, count, &[path], details).write(out)?;
+            prep.manifest("merge", 0, &clock, count, &[path], details).write(&dir)?;
             let text = format!(
                 "round {round} merged from {} shards into {} (tolerance {:.2} years).\nnext: run round {next} \
                  as shards, then merge them:\n  {}\n",
@@ -838,7 +889,8 @@ pub fn merge(shard_paths: &[PathBuf], out: &Path) -> Result<Report, JobError> {
             );
             Ok(Report { text, ..Report::default() })
         }
-    }
+    };
+    commit_or_keep(folder, result)
 }
 
 /// A shard's command line for the next round: `--population` names the
@@ -871,7 +923,7 @@ fn finish(
     prep: &Prepared,
     state: &State,
     converged: bool,
-    out: &Path,
+    (out, target): (&Path, &Path),
     command: &str,
     (threads, clock): (usize, &Clock),
     details: CalibrationDetails,
@@ -883,8 +935,10 @@ fn finish(
     let mut hindcast_text = String::new();
     let stages = match &prep.fit {
         Fit::One(o, scenario, _) => {
-            let text = std::fs::read_to_string(&scenario.path)
+            let text = crate::input::read_to_string(&scenario.path, crate::input::SCENARIO_CAP)
                 .with_context(|| format!("cannot read {}", scenario.path.display()))?;
+            let text = crate::scenario::edit::without_variant(&text, "calibrated")
+                .map_err(|e| JobError::Invalid(format!("{}: {e}", scenario.path.display())))?;
             let note = format!(
                 "Calibrated on {} ({} alignment), {} evaluations of {} replications, seed {}.",
                 prep.references()[0].display(),
@@ -933,11 +987,8 @@ fn finish(
         }
     };
     files.push(best);
-    let state_path = out.join(STATE_FILE);
-    if state_path.exists() {
-        std::fs::remove_file(&state_path)
-            .with_context(|| format!("cannot remove {} after finishing", state_path.display()))?;
-    }
+    // The state file stays until the folder is committed (which leaves out
+    // what the manifest does not list), so a kill in between can resume.
     let details = CalibrationDetails {
         rounds: Some(round_entries(&state.rounds)),
         evaluations: Some(state.evaluations),
@@ -972,7 +1023,7 @@ fn finish(
         );
     }
     t.push_str(&hindcast_text);
-    let _ = writeln!(t, "calibration complete; results in {} ({:.1} s)", out.display(), clock.elapsed());
+    let _ = writeln!(t, "calibration complete; results in {} ({:.1} s)", target.display(), clock.elapsed());
     if !converged {
         report.notes.push("warning: the evaluation budget ran out before the last round".into());
         report.budget_exhausted = true;
@@ -1027,7 +1078,7 @@ fn refine(
 fn leave_one_out(
     run: &CalibrationRun,
     prep: &Prepared,
-    out: &Path,
+    folder: &Folder,
     pool: &Pool,
     stop: &AtomicBool,
     progress: &dyn Progress,
@@ -1037,6 +1088,10 @@ fn leave_one_out(
         bail!("--leave-one-out needs at least two case files");
     }
     let clock = Clock::start();
+    let out = folder.dir();
+    // Unfinished until the last fit is in: `--resume` continues the fits.
+    let unfinished = CalibrationDetails { interrupted: true, ..prep.details() };
+    prep.manifest("calibrate", pool.threads(), &clock, 0, &[], unfinished).write(out)?;
     let mut scored = Vec::new();
     let mut text = String::new();
     for (k, case) in class.cases.iter().enumerate() {
@@ -1051,9 +1106,15 @@ fn leave_one_out(
         let fitted = match finished {
             Some(m) => m,
             None => {
-                let resume = sub.join(STATE_FILE).exists();
-                let one =
-                    CalibrationRun { spec, out: Some(sub.clone()), shard: None, population: None, resume };
+                let resume = staging_of(&sub).is_some_and(|s| s.join(STATE_FILE).exists());
+                let one = CalibrationRun {
+                    spec,
+                    out: Some(sub.clone()),
+                    shard: None,
+                    population: None,
+                    resume,
+                    replace: Replace::Yes,
+                };
                 self::run(&one, pool, stop, progress)?;
                 read_manifest::<CalibrationDetails>(&sub)?.details.fitted.ok_or_else(|| {
                     JobError::Invalid(format!("{}: the fit recorded no fitted values", sub.display()))
@@ -1076,7 +1137,14 @@ fn leave_one_out(
     let path = write_hindcast_as(out, "leave-one-out.csv", &scored, hindcast::REPLICATIONS)?;
     let (table, _) = hindcast::summarise(&scored);
     text.push_str(&table);
-    let _ = writeln!(text, "leave-one-out predictions in {} ({:.1} s)", path.display(), clock.elapsed());
+    let files = [path.clone(), out.join("leave-one-out")];
+    prep.manifest("calibrate", pool.threads(), &clock, 0, &files, prep.details()).write(out)?;
+    let _ = writeln!(
+        text,
+        "leave-one-out predictions in {} ({:.1} s)",
+        folder.shown(&path).display(),
+        clock.elapsed()
+    );
     Ok(Report { text, ..Report::default() })
 }
 

@@ -14,12 +14,16 @@ use serde::Serialize;
 
 use super::batch::{Plan, Selection};
 use super::calibration::load_reference;
-use super::{command_line, load_one, pick_dyad, Clock, Context, JobError, Progress, Report};
+use super::{
+    command_line, load_one, open_out, pick_dyad, Clock, Context, JobError, Opened, Progress, Report,
+};
 use crate::batch::Pool;
 use crate::calendar::Date;
-use crate::compare::{read_full_timeseries, run_and_compare, Alignment, CompareSpec, JobComparison, SimPath};
-use crate::model::MAX_RUNGS;
+use crate::compare::{
+    folder_ladder_len, read_full_timeseries, run_and_compare, Alignment, CompareSpec, JobComparison, SimPath,
+};
 use crate::output::compare::{write, CompareKey};
+use crate::output::folder::{safe_name, settle, what_if_name, Replace};
 use crate::output::manifest::{file_sha256, Manifest};
 use crate::reference::ReferencePath;
 
@@ -54,6 +58,8 @@ pub struct ComparisonRun {
     /// Output folder (None: `results/compare/<scenario>-<reference>`, or
     /// `compare-<reference>` inside a results folder).
     pub out: Option<PathBuf>,
+    /// Whether a finished comparison in the output folder may be replaced.
+    pub replace: Replace,
 }
 
 /// What the manifest of a comparison records besides the common fields.
@@ -168,10 +174,16 @@ pub fn run(
             (key, c)
         })
         .collect();
-    let out = run.out.clone().unwrap_or_else(|| {
-        Path::new("results/compare").join(format!("{}-{}", scenario.name, reference.name))
+    let target = run.out.clone().unwrap_or_else(|| {
+        let name = format!("{}-{}", safe_name(&scenario.name), safe_name(&reference.name));
+        Path::new("results/compare").join(what_if_name(&name, &run.select.sets))
     });
-    let paths = write(&out, &keyed).with_context(|| format!("cannot write to {}", out.display()))?;
+    let folder = match open_out(&target, false, &run.replace)? {
+        Opened::Work(f) | Opened::Fresh(f) => f,
+        Opened::Done(report) => return Ok(report),
+    };
+    let out = folder.dir().to_path_buf();
+    let paths = write(&out, &keyed).with_context(|| format!("cannot write to {}", target.display()))?;
     let details = run.details(label, &alignment_label, &spec, None);
     Manifest::new(
         "compare",
@@ -184,7 +196,8 @@ pub fn run(
         details,
     )
     .write(&out)?;
-    Ok(report(&keyed, &out))
+    let notes = folder.commit()?;
+    Ok(Report { notes, ..report(&keyed, &target) })
 }
 
 /// Compares the stored paths of a finished batch.
@@ -192,9 +205,14 @@ fn compare_folder(run: &ComparisonRun) -> Result<Report, JobError> {
     let clock = Clock::start();
     let source = run.source.join("timeseries.csv");
     let Some(dyad) = run.dyad.as_deref() else { bail!("comparing a results folder needs --dyad a-b") };
-    let paths = read_full_timeseries(&source, dyad).map_err(JobError::Invalid)?;
-    let reference = load_reference(&run.reference, MAX_RUNGS)?;
-    let (spec, alignment_label) = run.spec(&reference, (MAX_RUNGS - 1) as u8)?;
+    // Read under the folder's lock, so a run replacing it cannot mix two runs' rows.
+    let (paths, ladder_len) = {
+        let _locks = settle(&run.source, "detente compare (reading this folder)")?;
+        let ladder_len = folder_ladder_len(&run.source).map_err(JobError::Invalid)?;
+        (read_full_timeseries(&source, dyad, ladder_len).map_err(JobError::Invalid)?, ladder_len)
+    };
+    let reference = load_reference(&run.reference, ladder_len)?;
+    let (spec, alignment_label) = run.spec(&reference, (ladder_len - 1) as u8)?;
     let mut keyed: Vec<(CompareKey, JobComparison)> = Vec::new();
     for p in &paths {
         let d = spec.distance(SimPath { start: p.start, stages: &p.stages });
@@ -213,8 +231,14 @@ fn compare_folder(run: &ComparisonRun) -> Result<Report, JobError> {
             job.runs.push((p.replicate, p.seed, d));
         }
     }
-    let out = run.out.clone().unwrap_or_else(|| run.source.join(format!("compare-{}", reference.name)));
-    let files = write(&out, &keyed).with_context(|| format!("cannot write to {}", out.display()))?;
+    let target =
+        run.out.clone().unwrap_or_else(|| run.source.join(format!("compare-{}", safe_name(&reference.name))));
+    let folder = match open_out(&target, false, &run.replace)? {
+        Opened::Work(f) | Opened::Fresh(f) => f,
+        Opened::Done(report) => return Ok(report),
+    };
+    let out = folder.dir().to_path_buf();
+    let files = write(&out, &keyed).with_context(|| format!("cannot write to {}", target.display()))?;
     let details = run.details(dyad, &alignment_label, &spec, Some(&source));
     Manifest::new(
         "compare",
@@ -227,7 +251,8 @@ fn compare_folder(run: &ComparisonRun) -> Result<Report, JobError> {
         details,
     )
     .write(&out)?;
-    Ok(report(&keyed, &out))
+    let notes = folder.commit()?;
+    Ok(Report { notes, ..report(&keyed, &target) })
 }
 
 /// The table of timing errors and where the files went.

@@ -6,7 +6,24 @@
 //! (replications, seed), and only then from the constants below. The
 //! functions here are the only places that order is written down.
 
+use super::JobError;
+use crate::model::MAX_COUNT;
 use crate::scenario::Scenario;
+
+/// Most worker threads: far more than any machine's cores, and few enough
+/// that starting them is quick.
+pub const MAX_THREADS: usize = 1024;
+
+/// Checks a count (`what`, such as `--replications`) lies in `1..=MAX_COUNT`.
+pub fn check_count(what: &str, n: u64) -> Result<u64, JobError> {
+    if n == 0 {
+        return Err(JobError::Invalid(format!("{what} must be at least 1")));
+    }
+    if n > MAX_COUNT {
+        return Err(JobError::Invalid(format!("{what} {n} is too large: at most {MAX_COUNT}")));
+    }
+    Ok(n)
+}
 
 /// Replications per variant of a batch when neither the command line nor
 /// `[run]` gives them.

@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use super::shard::{check_complete, read_shard, Shard, ShardDetails, ShardMark};
 use super::{
-    command_line, defaults, load_one, nothing_to_resume, variant_index, Clock, Context, JobError, Progress,
-    Report,
+    command_line, defaults, keep_if_interrupted, load_one, open_out, read_checkpoint, variant_index, Clock,
+    Context, JobError, Opened, Progress, Report,
 };
 use crate::batch::{BatchError, Pool, RunResult};
 use crate::explore::analysis::{
@@ -35,11 +35,13 @@ use crate::explore::{
 use crate::model::{resolve_values, Prior, Setup};
 use crate::output::batch::{CHECKPOINT, SHARD_STATE};
 use crate::output::explore::{
-    write_discovery, write_sensitivity, DesignCheckpoint, DesignFiles, DesignState,
+    write_discovery, write_sensitivity, DesignCheckpoint, DesignFiles, DesignShardState, DesignState,
 };
+use crate::output::folder::{safe_name, Replace};
 use crate::output::manifest::{Manifest, ScenarioAbout, ScenarioEntry};
 use crate::output::rows::copy_rows;
-use crate::output::{fingerprint, read_json, remove_with_temp, write_json, Opening, OutputError};
+use crate::output::seal::{read_sealed, write_sealed};
+use crate::output::{fingerprint, FileMark, Opening, OutputError};
 use crate::scenario::Scenario;
 
 /// What is made of a design's runs: the command that runs it.
@@ -123,6 +125,8 @@ pub struct DesignRun {
     /// One of several variants asked for at once: its files go to a folder
     /// named after the variant inside the output folder.
     pub per_variant: bool,
+    /// Whether a finished run in the output folder may be replaced.
+    pub replace: Replace,
 }
 
 /// A swept parameter as the manifest records it.
@@ -249,7 +253,10 @@ pub struct Prepared {
     replications: u64,
     crn: bool,
     seed: u64,
+    /// The output folder as named.
     out: PathBuf,
+    /// Where the files are written: the output folder's staging folder.
+    dir: PathBuf,
     /// The design points this process runs: all of them, or a shard's slice.
     points: std::ops::Range<usize>,
     /// Identifies the job; every shard of it carries the same.
@@ -372,8 +379,10 @@ pub fn prepare(run: &DesignRun) -> Result<Prepared, JobError> {
         &scenario,
         defaults::DESIGN_REPLICATIONS,
     );
-    if replications == 0 {
-        bail!("--replications must be at least 1");
+    defaults::check_count("--replications", replications)?;
+    defaults::check_count("--points", base_points as u64)?;
+    if let Some(l) = levels {
+        defaults::check_count("--levels", l as u64)?;
     }
     let crn = spec.crn.unwrap_or(file.crn.unwrap_or(true));
     let seed = defaults::seed(spec.seed, &scenario);
@@ -382,7 +391,7 @@ pub fn prepare(run: &DesignRun) -> Result<Prepared, JobError> {
         (Some(out), false) => out.clone(),
         (Some(out), true) => out.join(&spec.variant),
         (None, per_variant) => {
-            let base = Path::new("results").join(command).join(&scenario.name);
+            let base = Path::new("results").join(command).join(safe_name(&scenario.name));
             let base = if per_variant { base.join(&spec.variant) } else { base };
             super::default_out(base, run.shard)
         }
@@ -419,6 +428,7 @@ pub fn prepare(run: &DesignRun) -> Result<Prepared, JobError> {
         replications,
         crn,
         seed,
+        dir: out.clone(),
         out,
         scenario,
         analysis,
@@ -575,7 +585,7 @@ struct Current {
 struct Boundary {
     next_point: usize,
     runs_done: u64,
-    files: Vec<(String, u64)>,
+    files: Vec<FileMark>,
     cases: usize,
 }
 
@@ -622,9 +632,26 @@ fn run_one(
 ) -> Result<Report, JobError> {
     let mut prep = prepare(run)?;
     prep.threads = pool.threads();
-    match execute(&prep, pool, stop, progress)? {
-        Some(collected) => finish(&prep, collected),
-        None => Ok(shard_report(&prep)),
+    let folder = match open_out(&prep.out, run.resume, &run.replace)? {
+        Opened::Work(f) => f,
+        Opened::Fresh(f) => {
+            prep.run.resume = false;
+            f
+        }
+        Opened::Done(report) => return Ok(report),
+    };
+    prep.dir = folder.dir().to_path_buf();
+    let report = match execute(&prep, pool, stop, progress) {
+        Ok(Some(collected)) => finish(&prep, collected),
+        Ok(None) => Ok(shard_report(&prep)),
+        Err(e) => Err(e),
+    };
+    match report {
+        Ok(mut report) => {
+            report.notes.extend(folder.commit()?);
+            Ok(report)
+        }
+        Err(e) => keep_if_interrupted(folder, e),
     }
 }
 
@@ -651,26 +678,43 @@ fn execute(
     let measures = prep.measures();
     let condition = prep.condition();
     let write_runs = prep.write_runs();
-    let out = &prep.out;
+    let out = &prep.dir;
+    let target = &prep.out;
     let mark = Shard::mark(prep.run.shard, &prep.fingerprint);
     let checkpoint_path = out.join(CHECKPOINT);
     let (mut files, state, first, mut done) = if prep.run.resume {
-        let cp: DesignCheckpoint = read_json(&checkpoint_path).with_context(|| nothing_to_resume(out))?;
+        let cp: DesignCheckpoint = read_checkpoint(&checkpoint_path, target)?;
         if cp.fingerprint != mark {
             bail!(
                 "{}: the checkpoint belongs to a different run (command, scenario file, options or shard differ); \
-                 rerun without --resume to start afresh",
-                checkpoint_path.display()
+                 rerun without --resume (and with --replace) to start afresh",
+                target.display()
             );
         }
+        let points_done =
+            cp.next_point.checked_sub(prep.points.start).filter(|_| cp.next_point <= prep.points.end);
+        let consistent = points_done.is_some_and(|n| {
+            cp.state.means.iter().all(|m| m.len() == n)
+                && cp.runs_done == n as u64 * prep.replications
+                && (condition.is_none() || cp.state.cases.len() as u64 == cp.runs_done)
+        });
+        if !consistent {
+            bail!(
+                "cannot resume {}: the checkpoint's counts do not agree with each other or with this design \
+                 (edited or damaged); nothing was changed",
+                target.display()
+            );
+        }
+        crate::output::verify_marks(out, &cp.files)
+            .with_context(|| format!("cannot resume the run in {}; nothing was changed", target.display()))?;
         let how = Opening::Resume(&cp.files);
         let files = DesignFiles::open(out, setup, &scenario.report_years, &prep.keys, write_runs, how)
-            .with_context(|| format!("cannot resume the run in {}", out.display()))?;
+            .with_context(|| format!("cannot resume the run in {}", target.display()))?;
         (files, cp.state, cp.next_point, cp.runs_done)
     } else {
         let files =
             DesignFiles::open(out, setup, &scenario.report_years, &prep.keys, write_runs, Opening::Fresh)
-                .with_context(|| format!("cannot write results to {}", out.display()))?;
+                .with_context(|| format!("cannot write results to {}", target.display()))?;
         (
             files,
             DesignState { means: vec![Vec::new(); measures.len()], cases: Vec::new() },
@@ -710,7 +754,7 @@ fn execute(
             files: b.files.clone(),
             state: DesignState::of(means, &cases[..b.cases]),
         };
-        write_json(&checkpoint_path, &cp)
+        write_sealed(&checkpoint_path, &cp)
     };
     let finish_point =
         |c: Current, files: &mut DesignFiles, means: &mut Vec<Vec<f64>>| -> Result<(), OutputError> {
@@ -771,7 +815,12 @@ fn execute(
     match result {
         Ok(()) => {}
         Err(BatchError::Consumer(e)) => {
-            return Err(e).context("writing results failed; no partial file was left")
+            let kept = if prep.run.resume {
+                "the interrupted run is kept as it was at its last checkpoint, for another --resume"
+            } else {
+                "no partial file was left, and the folder's earlier results are untouched"
+            };
+            return Err(e).with_context(|| format!("writing results to {} failed; {kept}", target.display()));
         }
         Err(BatchError::Interrupted { .. }) => {
             // Rows past the last point boundary are cut off on resume.
@@ -786,10 +835,11 @@ fn execute(
             prep.manifest(&[], details).write(out)?;
             return Err(JobError::Interrupted(format!(
                 "{} interrupted after {} of {} runs; every finished design point is kept. \
-                 Continue with the same command and --resume (output folder {})",
+                 Continue with the same command and --resume (output folder {}; the unfinished run is in {})",
                 prep.command(),
                 boundary.runs_done,
                 prep.total_runs(),
+                target.display(),
                 out.display()
             )));
         }
@@ -798,13 +848,20 @@ fn execute(
         finish_point(c, &mut files, &mut means)?;
     }
     let mut paths = Vec::new();
-    if prep.run.shard.is_some() {
+    if let Some(shard) = prep.run.shard {
         let state = out.join(SHARD_STATE);
-        write_json(&state, &DesignState::of(&means, &cases))?;
+        let sealed = DesignShardState {
+            fingerprint: prep.fingerprint.clone(),
+            slice: [shard.index, shard.count],
+            files: files.sync()?,
+            state: DesignState::of(&means, &cases),
+        };
+        write_sealed(&state, &sealed)?;
         paths.push(state);
     }
+    // The checkpoint stays until the folder is committed (which leaves out
+    // what the manifest does not list), so a kill in between can resume.
     paths.extend(files.commit()?);
-    remove_with_temp(&checkpoint_path)?;
     if prep.run.shard.is_some() {
         prep.manifest(&paths, prep.details()).write(out)?;
         return Ok(None);
@@ -831,17 +888,29 @@ fn shard_report(prep: &Prepared) -> Report {
 
 /// Combines the shard folders of a design run into `out`: rows copied in
 /// point order, folded outcomes concatenated, so the analysis sees exactly
-/// what an unsharded run would have.
-pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Report, JobError> {
+/// what an unsharded run would have. Every shard's rows are checked against
+/// its sealed state (length and SHA-256 per file, points and runs counted);
+/// a shard that fails writes nothing.
+pub fn merge(shards: &[PathBuf], out: &Path, replace: &Replace) -> Result<Report, JobError> {
     struct Part {
         path: PathBuf,
         shard: Shard,
         details: DesignDetails,
+        sealed: DesignShardState,
     }
+    let _locks = super::batch::lock_shards(shards)?;
     let mut parts = Vec::new();
     for path in shards {
         let (manifest, shard) = read_shard::<DesignDetails>(path)?;
-        parts.push(Part { path: path.clone(), shard, details: manifest.details });
+        let sealed: DesignShardState = read_sealed(&path.join(SHARD_STATE))
+            .map_err(|e| JobError::Invalid(format!("{e}; nothing was merged")))?;
+        if sealed.fingerprint != manifest.details.fingerprint || sealed.slice != [shard.index, shard.count] {
+            bail!(
+                "{}: its state and its manifest describe different shards (edited or mixed up); nothing was merged",
+                path.display()
+            );
+        }
+        parts.push(Part { path: path.clone(), shard, details: manifest.details, sealed });
     }
     let marks: Vec<ShardMark<'_>> = parts
         .iter()
@@ -856,6 +925,7 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Report, JobError> {
         resume: false,
         checkpoint_seconds: defaults::CHECKPOINT_SECONDS,
         per_variant: false,
+        replace: replace.clone(),
     };
     let mut prep = prepare(&run)?;
     if parts[0].details.fingerprint != prep.fingerprint {
@@ -864,8 +934,14 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Report, JobError> {
         );
     }
     let write_runs = prep.write_runs();
+    let per_point = prep.replications * prep.setup().tracked.len() as u64;
+    let folder = match open_out(out, false, replace)? {
+        Opened::Work(f) | Opened::Fresh(f) => f,
+        Opened::Done(report) => return Ok(report),
+    };
+    prep.dir = folder.dir().to_path_buf();
     let mut files = DesignFiles::open(
-        out,
+        &prep.dir,
         prep.setup(),
         &prep.scenario.report_years,
         &prep.keys,
@@ -877,14 +953,32 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Report, JobError> {
     let mut merged = DesignState::default();
     for part in &parts {
         let (lo, hi) = part.shard.range(n);
-        let rows = copy_rows(&part.path.join("points.csv"), |r| files.copy_point(r))?;
+        let mark = |name: &str| {
+            part.sealed.files.iter().find(|m| m.name == name).ok_or_else(|| {
+                JobError::Invalid(format!(
+                    "{}: its state records nothing of {name}; nothing was merged",
+                    part.path.display()
+                ))
+            })
+        };
+        let rows =
+            copy_rows(&part.path.join("points.csv"), Some(mark("points.csv")?), |r| files.copy_point(r))?;
         if rows != hi - lo {
             bail!("{}: {rows} design points, expected {}", part.path.join("points.csv").display(), hi - lo);
         }
         if write_runs {
-            copy_rows(&part.path.join("runs.csv"), |r| files.copy_run(r))?;
+            let rows =
+                copy_rows(&part.path.join("runs.csv"), Some(mark("runs.csv")?), |r| files.copy_run(r))?;
+            if rows != (hi - lo) * per_point {
+                bail!(
+                    "{}: {rows} rows, expected {} for its {} points; nothing was merged",
+                    part.path.join("runs.csv").display(),
+                    (hi - lo) * per_point,
+                    hi - lo
+                );
+            }
         }
-        let state: DesignState = read_json(&part.path.join(SHARD_STATE))?;
+        let state = &part.sealed.state;
         if merged.means.is_empty() {
             merged.means = vec![Vec::new(); state.means.len()];
         }
@@ -894,14 +988,16 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<Report, JobError> {
                 part.path.join(SHARD_STATE).display()
             );
         }
-        for (m, s) in merged.means.iter_mut().zip(state.means) {
+        for (m, s) in merged.means.iter_mut().zip(&state.means) {
             m.extend(s);
         }
-        merged.cases.extend(state.cases);
+        merged.cases.extend(&state.cases);
     }
     let paths = files.commit()?;
     prep.merged_shards = parts.len();
-    finish(&prep, Collected { means: merged.means(), cases: merged.cases, paths })
+    let mut report = finish(&prep, Collected { means: merged.means(), cases: merged.cases, paths })?;
+    report.notes.extend(folder.commit()?);
+    Ok(report)
 }
 
 /// The analysis of a whole design (run here or merged): its file, the
@@ -919,7 +1015,7 @@ fn finish(prep: &Prepared, mut collected: Collected) -> Result<Report, JobError>
             let binary: Vec<bool> =
                 measures.iter().map(|m| matches!(m.measure, Measure::ReachedBefore { .. })).collect();
             explain(&mut rows, &names, &collected.means, &binary, &prep.design.values, prep.replications);
-            collected.paths.push(write_sensitivity(&prep.out, &rows)?);
+            collected.paths.push(write_sensitivity(&prep.dir, &rows)?);
             text = sensitivity_table(&rows);
             details.analysis = Some(AnalysisDetails::Sensitivity {
                 method: method.clone(),
@@ -943,7 +1039,7 @@ fn finish(prep: &Prepared, mut collected: Collected) -> Result<Report, JobError>
             let x: Vec<Vec<f64>> =
                 collected.cases.iter().map(|&(p, _)| prep.design.values[p as usize].clone()).collect();
             let found = discover(&x, &y, &prep.keys)?;
-            collected.paths.push(write_discovery(&prep.out, &found, &prep.keys)?);
+            collected.paths.push(write_discovery(&prep.dir, &found, &prep.keys)?);
             let chosen = &found.trajectory[found.chosen];
             if !found.warning.is_empty() {
                 let _ = writeln!(text, "warning: {}", found.warning);
@@ -978,7 +1074,7 @@ fn finish(prep: &Prepared, mut collected: Collected) -> Result<Report, JobError>
             });
         }
     }
-    prep.manifest(&collected.paths, details).write(&prep.out)?;
+    prep.manifest(&collected.paths, details).write(&prep.dir)?;
     text.push_str(&prep.done_line());
     Ok(Report { text, ..Report::default() })
 }

@@ -157,15 +157,23 @@ pub fn write_hindcast_as(
     Ok(hindcast::write(&out.join(name), &tables)?)
 }
 
-/// Runs the hindcast of `spec` on `pool` into `out`.
+/// The default output folder of a hindcast: `results/hindcast`, or a
+/// distinct what-if folder with `--set`.
+pub fn default_out(spec: &HindcastSpec) -> std::path::PathBuf {
+    Path::new("results").join(crate::output::folder::what_if_name("hindcast", &spec.sets))
+}
+
+/// Runs the hindcast of `spec` on `pool` into `target`.
 pub fn run(
     spec: &HindcastSpec,
-    out: &Path,
+    target: &Path,
+    replace: &crate::output::folder::Replace,
     pool: &Pool,
     progress: &dyn Progress,
 ) -> Result<Report, JobError> {
     let clock = Clock::start();
     let replications = spec.replications.unwrap_or(REPLICATIONS);
+    super::defaults::check_count("-n", replications)?;
     if replications == 0 {
         bail!("-n 0: a hindcast needs at least one run per case");
     }
@@ -179,6 +187,11 @@ pub fn run(
         progress.advance(replications);
     }
     progress.finish();
+    let folder = match super::open_out(target, false, replace)? {
+        super::Opened::Work(f) | super::Opened::Fresh(f) => f,
+        super::Opened::Done(report) => return Ok(report),
+    };
+    let out = folder.dir();
     let path = write_hindcast(out, &scored, replications)?;
     let (mut text, totals) = if spec.markdown { markdown(&scored) } else { summarise(&scored) };
     let details = HindcastDetails {
@@ -214,8 +227,9 @@ pub fn run(
         details,
     );
     manifest.write(out)?;
-    let _ = writeln!(text, "results in {}", out.display());
-    Ok(Report { text, ..Report::default() })
+    let notes = folder.commit()?;
+    let _ = writeln!(text, "results in {}", target.display());
+    Ok(Report { text, notes, ..Report::default() })
 }
 
 /// The tables in Markdown: per case its rungs and its falls, then the totals.

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use serde::de::IgnoredAny;
 
 use super::{batch, calibration, design, Context, JobError, Report};
+use crate::output::folder::Replace;
 use crate::output::manifest::{read_manifest, Manifest};
 
 /// What to merge, and where.
@@ -18,6 +19,9 @@ pub struct MergeSpec {
     pub shards: Vec<PathBuf>,
     /// Output folder of the merged results.
     pub out: PathBuf,
+    /// Whether finished results there may be replaced (a merge always
+    /// replaces an earlier merge's).
+    pub replace: Replace,
 }
 
 /// Merges the shards of `spec` by the command that wrote them.
@@ -26,9 +30,9 @@ pub fn run(spec: &MergeSpec) -> Result<Report, JobError> {
     let manifest: Manifest<IgnoredAny> =
         read_manifest(first).with_context(|| format!("{}: not a shard folder", first.display()))?;
     match manifest.command.as_str() {
-        "run" => batch::merge(&spec.shards, &spec.out),
-        "sweep" | "sensitivity" | "discover" => design::merge(&spec.shards, &spec.out),
-        "calibrate" => calibration::merge(&spec.shards, &spec.out),
+        "run" => batch::merge(&spec.shards, &spec.out, &spec.replace),
+        "sweep" | "sensitivity" | "discover" => design::merge(&spec.shards, &spec.out, &spec.replace),
+        "calibrate" => calibration::merge(&spec.shards, &spec.out, &spec.replace),
         other => bail!("{}: made by `detente {other}`, whose shards cannot be merged", first.display()),
     }
 }

@@ -41,7 +41,9 @@ use std::time::{Instant, SystemTime};
 
 use crate::batch::PoolError;
 use crate::explore::ExploreError;
+use crate::output::folder::{Folder, FolderError, Replace, Staged, Start};
 use crate::output::manifest::{read_manifest, Timing};
+use crate::output::seal::{read_sealed, SealError};
 use crate::output::OutputError;
 use crate::scenario::{self, Scenario, ScenarioError};
 
@@ -73,6 +75,9 @@ pub enum JobError {
     /// Reading or writing a file failed.
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// The output folder cannot be used (not detente's, finished, in use).
+    #[error(transparent)]
+    Folder(#[from] FolderError),
     /// The design or outcome asked for does not make sense.
     #[error(transparent)]
     Explore(#[from] ExploreError),
@@ -232,6 +237,94 @@ pub fn nothing_to_resume(out: &Path) -> String {
     } else {
         format!("nothing to resume in {}: no checkpoint there; run without --resume to start", out.display())
     }
+}
+
+/// Who holds a folder, for whoever finds it locked: this command line.
+fn holder() -> String {
+    let mut line = command_line().join(" ");
+    if line.len() > 300 {
+        let mut cut = 300;
+        while !line.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        line.truncate(cut);
+        line.push_str(" ...");
+    }
+    line
+}
+
+/// Opens a job's output folder (`output::folder`): its lock, the check that
+/// it is detente's, and the staging folder the job writes into. With
+/// `resume`, a staging folder holding a finished run that was never
+/// committed (killed or out of space during the commit) is committed here,
+/// and the job is done: [`Opened::Done`].
+pub fn open_out(out: &Path, resume: bool, replace: &Replace) -> Result<Opened, JobError> {
+    let start = if resume { Start::Resume } else { Start::Fresh };
+    let folder = Folder::open(out, start, replace, &holder())?;
+    if !resume {
+        return Ok(Opened::Work(folder));
+    }
+    match folder.staged() {
+        Staged::Unfinished => Ok(Opened::Work(folder)),
+        Staged::Finished => {
+            let notes = folder.commit()?;
+            Ok(Opened::Done(Report {
+                text: format!(
+                    "the run had finished before it was stopped; its results are now in {}\n",
+                    out.display()
+                ),
+                notes,
+                ..Report::default()
+            }))
+        }
+        // Killed before its first checkpoint: nothing was kept, so the
+        // resume starts from the beginning.
+        Staged::Scraps => {
+            drop(folder);
+            Ok(Opened::Fresh(Folder::open(out, Start::Fresh, &Replace::Yes, &holder())?))
+        }
+        Staged::Nothing => Err(JobError::Invalid(nothing_to_resume(out))),
+    }
+}
+
+/// An output folder opened by [`open_out`].
+pub enum Opened {
+    /// Write here (resuming, if asked to).
+    Work(Folder),
+    /// Asked to resume a run killed before it saved anything: write here
+    /// from the beginning.
+    Fresh(Folder),
+    /// Nothing left to do; tell the user this.
+    Done(Report),
+}
+
+/// Ends a job's use of its folder after `error`: an interruption keeps the
+/// staging folder for `--resume`; any other error discards a fresh run's
+/// staging folder (a resumed one is always kept as it was).
+pub fn keep_if_interrupted<T>(folder: Folder, error: JobError) -> Result<T, JobError> {
+    if matches!(error, JobError::Interrupted(_)) {
+        folder.suspend();
+    }
+    Err(error)
+}
+
+/// Opens a finished folder to add files to it (a workbook, a report):
+/// see [`Folder::update`].
+pub fn open_update(dir: &Path) -> Result<Folder, JobError> {
+    Ok(Folder::update(dir, &holder())?)
+}
+
+/// Reads the sealed checkpoint `path` of a resumed folder: a missing one is
+/// "nothing to resume", a damaged or edited one says so and changes nothing.
+pub fn read_checkpoint<T: serde::de::DeserializeOwned>(path: &Path, target: &Path) -> Result<T, JobError> {
+    read_sealed(path).map_err(|e| match e {
+        SealError::Missing(_) => JobError::Invalid(nothing_to_resume(target)),
+        other => JobError::Invalid(format!(
+            "cannot resume {}: {other}; nothing was changed. Start afresh without --resume (and with \
+             --replace)",
+            target.display()
+        )),
+    })
 }
 
 /// The default output folder `base`, or `base/shard-I` for a shard.

@@ -31,8 +31,14 @@ impl std::str::FromStr for Shard {
         let parse =
             |x: &str| x.trim().parse::<u64>().map_err(|_| format!("expected I/N such as 0/4, got {s:?}"));
         let (index, count) = (parse(i)?, parse(n)?);
-        if count == 0 || index >= count {
-            return Err(format!("expected 0 <= I < N, got {s:?}"));
+        if count == 0 {
+            return Err(format!("expected I/N with at least one shard, got {s:?}"));
+        }
+        if index >= count {
+            return Err(format!(
+                "shards count from 0: I runs from 0 to N-1, so the {count} shards are 0/{count} to {}/{count}; got {s:?}",
+                count - 1
+            ));
         }
         Ok(Shard { index, count })
     }

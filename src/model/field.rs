@@ -248,7 +248,11 @@ impl Field {
                     format!("unknown goal `{goal}`; expected one of {}", GOAL_NAMES.join(", "))
                 })
             }
-            ["group", "targets", target] => Ok(Field::GroupTarget(group()?, actor(world, target)?)),
+            ["group", "targets", target] => match actor(world, target)? {
+                // The file refuses it; so does every other way of setting a value.
+                t if t == i => Err("a group cannot target itself".into()),
+                t => Ok(Field::GroupTarget(group()?, t)),
+            },
             ["group", field] => Ok(Field::Group(group()?, lookup(&GROUP_FIELDS, field, "group")?)),
             _ => Err(format!(
                 "unknown actor field `{}`; expected capability, outside_option, mediation, pragmatism, goals.<goal>, \
@@ -289,6 +293,8 @@ impl Field {
             Field::Pair(_, PairField::Mode) => (0.0, 1.0),
             Field::Rung(_, RungField::Threshold) => (0.0, 1.0),
             Field::Rung(_, RungField::Norm) => (-1.0, 1.0),
+            // As in the file: attacks per month at strength 1.
+            Field::Group(_, GroupField::AttackRate) => (0.0, 50.0),
             _ => (0.0, BIG),
         }
     }

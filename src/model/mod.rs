@@ -13,6 +13,13 @@ pub mod prior;
 pub mod world;
 
 pub use field::{Field, Op};
+
+/// The largest count of one kind a command accepts: replications of one
+/// variant, design point or candidate, design points, particles, proposals
+/// and rounds. Far beyond any real job (10^9 runs of one variant take days
+/// on a cluster), and small enough that sums and products of counts cannot
+/// overflow.
+pub const MAX_COUNT: u64 = 1_000_000_000;
 pub use ladder::{Ladder, Rung, MAX_RUNGS};
 pub use params::{Params, PARAM_SPECS};
 pub use prior::{resolve_prior, resolve_values, Prior};

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{CsvFile, Opening, OutputError};
+use super::{CsvFile, FileMark, Opening, OutputError};
 use crate::batch::aggregate::{JobSummary, BAND_QUANTILES};
 use crate::batch::RunResult;
 use crate::calendar::By;
@@ -85,6 +85,7 @@ pub struct BatchWriter<'a> {
     dates: Vec<String>,
     finished: Vec<JobSummary>,
     next: (usize, u64),
+    shard_id: Option<(String, [u64; 2])>,
 }
 
 /// Whether a writer produces a whole batch or one shard of it.
@@ -120,8 +121,8 @@ pub struct Checkpoint {
     pub next: (usize, u64),
     /// Runs written.
     pub runs_done: u64,
-    /// Length in bytes of each temporary file, by file name.
-    pub files: Vec<(String, u64)>,
+    /// Length and SHA-256 of each temporary file, by file name.
+    pub files: Vec<FileMark>,
     /// Summary of the job in progress.
     pub current: Option<(usize, JobSummary)>,
     /// Summaries of finished jobs.
@@ -132,6 +133,21 @@ pub struct Checkpoint {
 pub const CHECKPOINT: &str = "checkpoint.json";
 /// Name of a shard's state file.
 pub const SHARD_STATE: &str = "shard-state.json";
+
+/// What a shard of a batch hands to `detente merge` besides its rows,
+/// sealed ([`super::seal`]): which slice of which batch it is, the length
+/// and SHA-256 of each row file, and the per-job summaries to add up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardState {
+    /// The batch's fingerprint.
+    pub fingerprint: String,
+    /// The slice: index and count.
+    pub slice: [u64; 2],
+    /// Each row file as written.
+    pub files: Vec<FileMark>,
+    /// Summaries of the shard's runs, one per job of the batch.
+    pub summaries: Vec<JobSummary>,
+}
 
 /// The files of a batch and their headers, in writing order.
 fn headers(layout: &Layout, mode: Timeseries, events: bool, role: Role) -> Vec<(&'static str, Vec<String>)> {
@@ -296,6 +312,13 @@ impl<'a> BatchWriter<'a> {
         role: Role,
         checkpoint: Checkpoint,
     ) -> Result<Self, OutputError> {
+        let n = jobs.len();
+        let current_ok = checkpoint.current.as_ref().is_none_or(|(k, _)| *k < n);
+        if checkpoint.next.0 > n || !current_ok || checkpoint.finished.len() > n {
+            let msg = "the checkpoint names jobs this batch does not have; cannot resume";
+            return Err(OutputError::new(&dir.join(CHECKPOINT), std::io::Error::other(msg)));
+        }
+        super::verify_marks(dir, &checkpoint.files)?;
         let mut writer =
             Self::assemble(dir, jobs, layout, mode, events, role, Opening::Resume(&checkpoint.files))?;
         writer.finished = checkpoint.finished;
@@ -341,7 +364,13 @@ impl<'a> BatchWriter<'a> {
             dates: Vec::new(),
             finished: Vec::new(),
             next: (0, 0),
+            shard_id: None,
         })
+    }
+
+    /// Names the batch and the slice a shard's state records.
+    pub fn set_shard(&mut self, fingerprint: &str, index: u64, count: u64) {
+        self.shard_id = Some((fingerprint.to_string(), [index, count]));
     }
 
     /// Where the next run goes: (job, replicate).
@@ -412,9 +441,7 @@ impl<'a> BatchWriter<'a> {
         .into_iter()
         .flatten()
         {
-            let len = f.sync()?;
-            let name = f.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            files.push((name, len));
+            files.push(f.mark()?);
         }
         let checkpoint = Checkpoint {
             fingerprint: fingerprint.to_string(),
@@ -424,7 +451,7 @@ impl<'a> BatchWriter<'a> {
             current: self.current.clone(),
             finished: self.finished.clone(),
         };
-        super::write_json(&self.dir.join(CHECKPOINT), &checkpoint)
+        super::seal::write_sealed(&self.dir.join(CHECKPOINT), &checkpoint)
     }
 
     /// Stops without committing: the temporary files stay for `--resume`.
@@ -620,17 +647,13 @@ impl<'a> BatchWriter<'a> {
     }
 
     /// Writes the last job's summary, commits every file (a shard also
-    /// writes its state for `detente merge`), removes the checkpoint, and
-    /// returns the per-job summaries and the files written.
+    /// writes its sealed state for `detente merge`) and returns the per-job
+    /// summaries and the files written. The checkpoint stays until the
+    /// folder is committed, so a process killed in between can still resume.
     pub fn finish(mut self) -> Result<(Vec<JobSummary>, Vec<PathBuf>), OutputError> {
         self.close_job()?;
         let mut paths = Vec::new();
-        if self.role == Role::Shard {
-            let state = self.dir.join(SHARD_STATE);
-            super::write_json(&state, &self.finished)?;
-            paths.push(state);
-        }
-        for f in [
+        let mut files: Vec<CsvFile> = [
             Some(self.runs),
             Some(self.groups),
             self.summary,
@@ -641,11 +664,19 @@ impl<'a> BatchWriter<'a> {
         ]
         .into_iter()
         .flatten()
-        {
+        .collect();
+        if self.role == Role::Shard {
+            let (fingerprint, slice) = self.shard_id.clone().unwrap_or_default();
+            let marks = files.iter_mut().map(|f| f.mark()).collect::<Result<Vec<_>, _>>()?;
+            let state = ShardState { fingerprint, slice, files: marks, summaries: self.finished.clone() };
+            let path = self.dir.join(SHARD_STATE);
+            super::seal::write_sealed(&path, &state)?;
+            paths.push(path);
+        }
+        for f in files {
             paths.push(f.path().to_path_buf());
             f.commit()?;
         }
-        super::remove_with_temp(&self.dir.join(CHECKPOINT))?;
         Ok((self.finished, paths))
     }
 }
@@ -763,7 +794,7 @@ mod tests {
             !part.path().join("runs.csv").exists(),
             "an interrupted batch shows no file that looks whole"
         );
-        let cp: Checkpoint = crate::output::read_json(&part.path().join(CHECKPOINT)).unwrap();
+        let cp: Checkpoint = crate::output::seal::read_sealed(&part.path().join(CHECKPOINT)).unwrap();
         assert_eq!((cp.fingerprint.as_str(), cp.next, cp.runs_done), ("fp", (0, 4), 4));
         let mut w = BatchWriter::resume(
             part.path(),
@@ -789,7 +820,6 @@ mod tests {
         ] {
             assert_eq!(read(whole.path(), f), read(part.path(), f), "{f}");
         }
-        assert!(!part.path().join(CHECKPOINT).exists(), "a finished batch keeps no checkpoint");
     }
 
     #[test]
@@ -814,7 +844,8 @@ mod tests {
             names.contains(&SHARD_STATE.to_string()) && !names.contains(&"summary.csv".to_string()),
             "{names:?}"
         );
-        let state: Vec<JobSummary> = crate::output::read_json(&dir.path().join(SHARD_STATE)).unwrap();
-        assert_eq!(state[0].dyads[0].runs, 3);
+        let state: ShardState = crate::output::seal::read_sealed(&dir.path().join(SHARD_STATE)).unwrap();
+        assert_eq!(state.summaries[0].dyads[0].runs, 3);
+        assert_eq!(state.files.len(), 2);
     }
 }

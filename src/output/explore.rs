@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::batch::{dyad_outcome_columns, write_dyad_outcome};
-use super::{CsvFile, Opening, OutputError};
+use super::{CsvFile, FileMark, Opening, OutputError};
 use crate::batch::RunResult;
 use crate::calendar::By;
 use crate::explore::analysis::{direction, Discovery, SensitivityRow};
@@ -187,15 +187,10 @@ impl DesignFiles {
         std::iter::once(&mut self.points.file).chain(self.runs.as_mut().map(|r| &mut r.file))
     }
 
-    /// Hands every row so far to the system; returns each file's length by name.
-    pub fn sync(&mut self) -> Result<Vec<(String, u64)>, OutputError> {
-        self.each()
-            .map(|f| {
-                let len = f.sync()?;
-                let name = f.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                Ok((name, len))
-            })
-            .collect()
+    /// Hands every row so far to the system; returns each file's mark
+    /// (name, length, SHA-256).
+    pub fn sync(&mut self) -> Result<Vec<FileMark>, OutputError> {
+        self.each().map(|f| f.mark()).collect()
     }
 
     /// Appends a row of another `points.csv` (a shard's) as it is.
@@ -265,9 +260,24 @@ pub struct DesignCheckpoint {
     pub next_point: usize,
     /// Runs folded into the written points.
     pub runs_done: u64,
-    /// Length in bytes of each temporary file, by file name.
-    pub files: Vec<(String, u64)>,
+    /// Length and SHA-256 of each temporary file, by file name.
+    pub files: Vec<FileMark>,
     /// Means and cases of the written points.
+    pub state: DesignState,
+}
+
+/// What a shard of a design hands to `detente merge` besides its rows,
+/// sealed ([`super::seal`]): which slice of which job it is, each row file
+/// as written, and the folded outcomes of its points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DesignShardState {
+    /// The job's fingerprint.
+    pub fingerprint: String,
+    /// The slice: index and count.
+    pub slice: [u64; 2],
+    /// Each row file as written.
+    pub files: Vec<FileMark>,
+    /// Means and cases of the shard's points.
     pub state: DesignState,
 }
 

@@ -8,18 +8,25 @@
 
 pub mod batch;
 pub mod calibration;
+pub mod cell;
 pub mod compare;
 pub mod diff;
 pub mod explore;
+pub mod fault;
+pub mod folder;
 pub mod hindcast;
 pub mod manifest;
 pub mod rows;
+pub mod seal;
 pub mod why;
 
 use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// An I/O failure on a named file.
 #[derive(Debug, thiserror::Error)]
@@ -50,12 +57,92 @@ impl From<csv::Error> for OutputError {
 }
 
 /// A file written under a temporary name and renamed into place by [`AtomicFile::commit`].
-/// Dropping it uncommitted removes the temporary file.
+/// Dropping it uncommitted removes the temporary file, unless it was
+/// reopened to continue an interrupted run: a failed resume deletes nothing.
+/// It keeps a running SHA-256 of its bytes, which checkpoints record.
 pub struct AtomicFile {
     dest: PathBuf,
     tmp: PathBuf,
     writer: Option<BufWriter<File>>,
     written: u64,
+    hash: Sha256,
+    remove_on_drop: bool,
+}
+
+/// What a checkpoint or a shard's state records of a file: its name, its
+/// length and the SHA-256 of those bytes, so a resume or a merge can tell
+/// the file is the one it describes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileMark {
+    /// File name within the folder.
+    pub name: String,
+    /// Length in bytes.
+    pub len: u64,
+    /// SHA-256 of those bytes, lowercase hex.
+    pub sha256: String,
+}
+
+/// The SHA-256 of the first `len` bytes of `path` (which must have at
+/// least that many), and the hasher after them.
+fn prefix_hash(path: &Path, len: u64) -> Result<Sha256, OutputError> {
+    use std::io::Read;
+    let file = File::open(path).map_err(|e| OutputError::new(path, e))?;
+    let on_disk = file.metadata().map_err(|e| OutputError::new(path, e))?.len();
+    if on_disk < len {
+        let msg = format!("holds {on_disk} bytes but the checkpoint recorded {len}: cannot resume");
+        return Err(OutputError::new(path, io::Error::other(msg)));
+    }
+    let mut hash = Sha256::new();
+    let mut reader = io::BufReader::with_capacity(1 << 16, file.take(len));
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = reader.read(&mut buf).map_err(|e| OutputError::new(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+    }
+    Ok(hash)
+}
+
+fn hex(hash: &Sha256) -> String {
+    hash.clone().finalize().iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Checks that the temporary file of each mark in `dir` starts with the
+/// bytes the mark describes (restoring a file a killed commit had already
+/// renamed into place); changes nothing else. A resume calls it for every
+/// file before it reopens any, so a failed check leaves the folder as it was.
+pub fn verify_marks(dir: &Path, marks: &[FileMark]) -> Result<(), OutputError> {
+    for mark in marks {
+        verify_mark(dir, mark)?;
+    }
+    Ok(())
+}
+
+/// [`verify_marks`] for one file; returns the hasher after its marked bytes.
+fn verify_mark(dir: &Path, mark: &FileMark) -> Result<Sha256, OutputError> {
+    if mark.name.is_empty() || mark.name.contains(['/', '\\']) || mark.name.starts_with('.') {
+        let msg = format!("the checkpoint names the file {:?}, which detente never writes", mark.name);
+        return Err(OutputError::new(dir, io::Error::other(msg)));
+    }
+    let dest = dir.join(&mark.name);
+    let tmp = temp_path(&dest);
+    if !tmp.exists() && dest.exists() {
+        // Killed between renaming the finished files into place and
+        // recording the finish: the file is whole, and longer than the mark.
+        fs::rename(&dest, &tmp).map_err(|e| OutputError::new(&dest, e))?;
+    }
+    let hash = prefix_hash(&tmp, mark.len)?;
+    if hex(&hash) != mark.sha256 {
+        let msg = format!(
+            "its first {} bytes differ from those the checkpoint recorded (the file was edited or \
+             damaged); cannot resume",
+            mark.len
+        );
+        return Err(OutputError::new(&tmp, io::Error::other(msg)));
+    }
+    Ok(hash)
 }
 
 impl AtomicFile {
@@ -71,34 +158,40 @@ impl AtomicFile {
             tmp,
             writer: Some(BufWriter::with_capacity(1 << 16, file)),
             written: 0,
+            hash: Sha256::new(),
+            remove_on_drop: true,
         })
     }
 
-    /// Reopens the temporary file of an interrupted write, cut back to
-    /// `len` bytes (what the last checkpoint saw), for appending.
-    pub fn reopen(dest: &Path, len: u64) -> Result<AtomicFile, OutputError> {
+    /// Reopens the temporary file of an interrupted write, checked against
+    /// its checkpoint's `mark` and cut back to its length, for appending.
+    pub fn reopen(dest: &Path, mark: &FileMark) -> Result<AtomicFile, OutputError> {
         use std::io::{Seek, SeekFrom};
+        let dir = dest.parent().unwrap_or(Path::new("."));
+        let hash = verify_mark(dir, mark)?;
         let tmp = temp_path(dest);
         let mut file =
             fs::OpenOptions::new().write(true).open(&tmp).map_err(|e| OutputError::new(&tmp, e))?;
-        let on_disk = file.metadata().map_err(|e| OutputError::new(&tmp, e))?.len();
-        if on_disk < len {
-            let msg = format!("holds {on_disk} bytes but the checkpoint recorded {len}: cannot resume");
-            return Err(OutputError::new(&tmp, io::Error::other(msg)));
-        }
-        file.set_len(len).map_err(|e| OutputError::new(&tmp, e))?;
+        file.set_len(mark.len).map_err(|e| OutputError::new(&tmp, e))?;
         file.seek(SeekFrom::End(0)).map_err(|e| OutputError::new(&tmp, e))?;
         Ok(AtomicFile {
             dest: dest.to_path_buf(),
             tmp,
             writer: Some(BufWriter::with_capacity(1 << 16, file)),
-            written: len,
+            written: mark.len,
+            hash,
+            remove_on_drop: false,
         })
     }
 
     /// Bytes written so far (after a flush, the length of the file on disk).
     pub fn written(&self) -> u64 {
         self.written
+    }
+
+    /// The SHA-256 of the bytes written so far, lowercase hex.
+    pub fn sha256(&self) -> String {
+        hex(&self.hash)
     }
 
     /// Leaves the temporary file in place (for a later resume) instead of removing it.
@@ -116,6 +209,7 @@ impl AtomicFile {
         let writer = self.writer.take().expect("an uncommitted file has a writer");
         let file = writer.into_inner().map_err(|e| OutputError::new(&self.tmp, e.into_error()))?;
         file.sync_all().map_err(|e| OutputError::new(&self.tmp, e))?;
+        fault::step();
         fs::rename(&self.tmp, &self.dest).map_err(|e| OutputError::new(&self.dest, e))
     }
 }
@@ -140,7 +234,9 @@ pub fn temp_path(dest: &Path) -> PathBuf {
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        fault::charge(buf.len())?;
         let n = self.writer.as_mut().expect("writer present until commit").write(buf)?;
+        self.hash.update(&buf[..n]);
         self.written += n as u64;
         Ok(n)
     }
@@ -152,7 +248,7 @@ impl Write for AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.writer.take().is_some() {
+        if self.writer.take().is_some() && self.remove_on_drop {
             let _ = fs::remove_file(&self.tmp);
         }
     }
@@ -164,8 +260,9 @@ impl Drop for AtomicFile {
 pub enum Opening<'a> {
     /// A new file with its header.
     Fresh,
-    /// The temporary file of an interrupted run, cut back to its recorded length.
-    Resume(&'a [(String, u64)]),
+    /// The temporary file of an interrupted run, checked against its mark
+    /// and cut back to its recorded length.
+    Resume(&'a [FileMark]),
 }
 
 /// A CSV writer over an [`AtomicFile`], with a header.
@@ -195,17 +292,17 @@ impl CsvFile {
             Opening::Fresh => CsvFile::create(dest, header),
             Opening::Resume(lengths) => {
                 let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let len = lengths.iter().find(|(n, _)| *n == name).map(|(_, l)| *l).ok_or_else(|| {
-                    OutputError::new(dest, io::Error::other("the checkpoint records no length for this file"))
+                let mark = lengths.iter().find(|m| m.name == name).ok_or_else(|| {
+                    OutputError::new(dest, io::Error::other("the checkpoint records nothing of this file"))
                 })?;
-                CsvFile::reopen(dest, len)
+                CsvFile::reopen(dest, mark)
             }
         }
     }
 
-    /// Reopens an interrupted file at `len` bytes; the header is already there.
-    pub fn reopen(dest: &Path, len: u64) -> Result<CsvFile, OutputError> {
-        let file = AtomicFile::reopen(dest, len)?;
+    /// Reopens an interrupted file where its mark says; the header is already there.
+    pub fn reopen(dest: &Path, mark: &FileMark) -> Result<CsvFile, OutputError> {
+        let file = AtomicFile::reopen(dest, mark)?;
         let writer = csv::WriterBuilder::new().has_headers(false).from_writer(file);
         Ok(CsvFile { writer, error: None, scratch: String::new(), rows: 0 })
     }
@@ -216,6 +313,14 @@ impl CsvFile {
         let path = self.path().to_path_buf();
         self.writer.flush().map_err(|e| OutputError::new(&path, e))?;
         Ok(self.writer.get_ref().written())
+    }
+
+    /// Hands everything written so far to the operating system and returns
+    /// the file's mark (name, length, SHA-256) for a checkpoint or a shard's state.
+    pub fn mark(&mut self) -> Result<FileMark, OutputError> {
+        let len = self.sync()?;
+        let name = self.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        Ok(FileMark { name, len, sha256: self.writer.get_ref().sha256() })
     }
 
     /// Appends a row read from another file of the same kind, as it is.
@@ -240,9 +345,10 @@ impl CsvFile {
         }
     }
 
-    /// Appends a text field to the current row.
+    /// Appends a text field to the current row, neutralised so that no
+    /// spreadsheet evaluates it as a formula ([`cell::neutralise`]).
     pub fn text(&mut self, s: &str) -> &mut CsvFile {
-        self.field(s.as_bytes());
+        self.field(cell::neutralise(s).as_bytes());
         self
     }
 
@@ -355,9 +461,10 @@ pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), Outp
     file.commit()
 }
 
-/// Reads JSON written by [`write_json`].
+/// Reads JSON written by [`write_json`] (at most [`crate::input::STATE_CAP`] bytes).
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, OutputError> {
-    let text = fs::read_to_string(path).map_err(|e| OutputError::new(path, e))?;
+    let text =
+        crate::input::read_to_string(path, crate::input::STATE_CAP).map_err(|e| OutputError::new(path, e))?;
     serde_json::from_str(&text).map_err(|e| OutputError::new(path, io::Error::other(e)))
 }
 

@@ -54,6 +54,7 @@ pub fn all(
     match folder.file("timeseries.csv") {
         Some(path) => {
             let ts = Table::load(&path, None)?;
+            super::checks::check(&ts)?;
             if ts.col("stage_median").is_some() {
                 let names = |scenario: &str, dyad: &str| {
                     let ids = chosen

@@ -13,6 +13,7 @@
 //! charts are plain text builders: no fonts, no network, no JavaScript.
 
 pub mod charts;
+pub mod checks;
 pub mod columns;
 pub mod exemplars;
 pub mod html;
@@ -178,7 +179,7 @@ impl Folder {
             let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
             (sheet_rank(&stem), stem)
         });
-        let manifest = std::fs::read_to_string(dir.join("manifest.json"))
+        let manifest = crate::input::read_to_string(&dir.join("manifest.json"), crate::input::STATE_CAP)
             .ok()
             .and_then(|text| serde_json::from_str(&text).ok());
         let scenarios = manifest
@@ -253,14 +254,14 @@ pub fn build(dir: &Path, options: &Options) -> Result<Outcome, ReportError> {
     }
     // Exploration folders (sweep, sensitivity, discover) have no summary.csv.
     let summary = match folder.file("summary.csv") {
-        Some(p) => Some(Table::load(&p, None)?),
+        Some(p) => Some(checks::checked(Table::load(&p, None)?)?),
         None => {
             outcome.notes.push("summary.csv is absent: no headline table".to_string());
             None
         }
     };
     let runs = match folder.file("runs.csv") {
-        Some(p) => Some(Table::load(&p, None)?),
+        Some(p) => Some(checks::checked(Table::load(&p, None)?)?),
         None => {
             outcome.notes.push("runs.csv is absent: no exemplars and no time-to-stage chart".to_string());
             None

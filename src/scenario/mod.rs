@@ -8,6 +8,7 @@
 
 mod build;
 pub mod diagnostic;
+pub mod edit;
 pub mod schema;
 pub mod source;
 
@@ -128,8 +129,8 @@ pub enum ScenarioError {
 
 /// Reads and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let bytes =
-        std::fs::read(path).map_err(|source| ScenarioError::Io { path: path.to_path_buf(), source })?;
+    let bytes = crate::input::read(path, crate::input::SCENARIO_CAP)
+        .map_err(|source| ScenarioError::Io { path: path.to_path_buf(), source })?;
     let sha256 = hex(&Sha256::digest(&bytes));
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,

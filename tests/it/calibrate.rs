@@ -17,7 +17,7 @@ use detente::reference::ReferencePath;
 use detente::scenario::load;
 use detente::stats::quantile::nearest_rank_weighted;
 
-use crate::workdir::{slow_tests, Workdir};
+use crate::workdir::{slow_tests, staging, Workdir};
 
 const KEY: &str = "params.ladder.months_above";
 const TRUE_VALUE: f64 = 12.0;
@@ -193,12 +193,13 @@ fn assert_like_the_whole_run(dir: &Path) {
     }
 }
 
-/// Rounds recorded in the state file of `out`, if it is there.
+/// Rounds recorded in the (sealed) state file of the unfinished calibration
+/// of `out`, if it is there.
 fn completed_rounds(out: &Path) -> usize {
-    std::fs::read_to_string(out.join("calibration-state.json"))
+    std::fs::read_to_string(staging(out).join("calibration-state.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v["state"]["rounds"].as_array().map(Vec::len))
+        .and_then(|v| v["content"]["state"]["rounds"].as_array().map(Vec::len))
         .unwrap_or(0)
 }
 
@@ -224,10 +225,10 @@ fn sigint_stops_a_calibration_between_chunks_and_resume_gives_identical_files() 
     let wd = Workdir::new();
     let out = wd.join("int");
     assert_eq!(interrupt(&wd, &out, "-INT"), Some(130));
-    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    let manifest = std::fs::read_to_string(staging(&out).join("manifest.json")).unwrap();
     assert!(manifest.contains("\"interrupted\": true") && manifest.contains("\"next_round\""), "{manifest}");
     assert!(completed_rounds(&out) >= 1);
-    assert!(!out.join("posterior.csv").exists(), "an interrupted calibration shows no file that looks whole");
+    assert!(!out.exists(), "an interrupted calibration shows no folder that looks whole");
 
     let o = wd.run(&calibrate_args("4", &["--resume"], &out));
     assert_eq!(o.code, Some(2));

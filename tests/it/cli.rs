@@ -200,9 +200,11 @@ fn timeseries_full_and_events_are_written_and_stale_ones_removed() {
         assert_eq!(row[e.col("date")], month_date(VIETNAM_START, m));
     }
 
-    // Running again into the same folder without the options removes the
-    // files that no longer belong to the run.
-    w.run(&["run", &s(&vietnam()), "-n", "3", "-o", "out"]).ok();
+    // Running again into the same folder needs --replace, and replaces the
+    // folder as a whole: no file of the earlier run is left.
+    let o = w.run(&["run", &s(&vietnam()), "-n", "3", "-o", "out"]).code(2);
+    assert!(o.stderr.contains("--replace") && o.stderr.contains("events.csv"), "{o}");
+    w.run(&["run", &s(&vietnam()), "-n", "3", "-o", "out", "--replace"]).ok();
     assert_eq!(
         w.files(),
         ["out/groups.csv", "out/manifest.json", "out/runs.csv", "out/summary.csv", "out/why.csv"]

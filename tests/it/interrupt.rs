@@ -25,11 +25,17 @@ fn assert_same_files(w: &Workdir, a: &str, b: &str, files: &[&str]) {
     }
 }
 
+/// The staging folder of `out`, relative to the workdir.
+fn staged(out: &str) -> String {
+    format!(".{out}.staging")
+}
+
 #[track_caller]
 fn assert_stopped(w: &Workdir, out: &str, final_file: &str) {
-    let manifest = w.read(&format!("{out}/manifest.json"));
+    let manifest = w.read(&format!("{}/manifest.json", staged(out)));
     assert!(manifest.contains("\"interrupted\": true"), "{manifest}");
-    assert!(!w.join(out).join(final_file).exists(), "an interrupted run shows no file that looks whole");
+    assert!(!w.join(out).exists(), "an interrupted run shows no folder that looks whole");
+    assert!(!w.join(&staged(out)).join(final_file).exists(), "nor a file that looks whole");
 }
 
 fn args<'a>(base: &[&'a str], extra: &[&'a str], out: &'a str) -> Vec<&'a str> {
@@ -108,7 +114,10 @@ fn stopped_designs_resume_to_the_bytes_of_the_whole_run() {
         // finished only when the next one starts, so 511 are kept.
         assert!(o.stderr.contains(&format!("{command} interrupted after 511 of 1200 runs")), "{o}");
         assert_stopped(&w, "part", "points.csv");
-        assert!(w.read("part/manifest.json").contains("\"next_point\": 511"), "{command}");
+        assert!(
+            w.read(&format!("{}/manifest.json", staged("part"))).contains("\"next_point\": 511"),
+            "{command}"
+        );
         // Stopped once more on the way, then finished on two threads.
         w.run_stopped_after(300, &args(&d, &["--resume"], "part")).code(130);
         w.run(&args(&d, &["-j", "2", "--resume"], "part")).ok();
@@ -142,7 +151,7 @@ fn a_stopped_calibration_resumes_to_the_bytes_of_the_whole_calibration() {
     let o = w.run_stopped_after(60, &args(&calibrate, &["-j", "1"], "part")).code(130);
     assert!(o.stderr.contains("calibration interrupted after 1 complete round(s), 32 evaluations"), "{o}");
     assert_stopped(&w, "part", "posterior.csv");
-    assert!(Path::new(&w.join("part/calibration-state.json")).exists());
+    assert!(Path::new(&w.join(&staged("part")).join("calibration-state.json")).exists());
     let o = w.run(&args(&calibrate, &["--seed", "4", "--resume"], "part")).code(2);
     assert!(o.stderr.contains("different calibration"), "{o}");
     let o = w.run(&args(&calibrate, &["--resume"], "none")).code(2);

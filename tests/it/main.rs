@@ -10,6 +10,7 @@ mod cli;
 mod determinism;
 mod docs;
 mod explore;
+mod faults;
 mod fuzz_regressions;
 mod golden;
 mod interrupt;

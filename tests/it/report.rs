@@ -179,7 +179,7 @@ fn report_rejects_bad_input_with_exit_2() {
     assert!(o.stderr.contains("no_such_folder"), "{o}");
     wd.write("empty/readme.txt", "nothing here");
     let o = wd.run(&["report", "empty"]).code(2);
-    assert!(o.stderr.contains("summary.csv"), "{o}");
+    assert!(o.stderr.contains("not a detente results folder") && o.stderr.contains("readme.txt"), "{o}");
     small_run(&wd, "out", false);
     wd.run(&["report", "out", "--dyad", "x-y"]).code(2);
     // The tracked dyad in the other order is the same dyad.

@@ -380,3 +380,10 @@ pub fn assert_no_partials(w: &Workdir) {
     let left: Vec<String> = w.files().into_iter().filter(|f| f.ends_with(".partial")).collect();
     assert!(left.is_empty(), "temporary files left behind: {left:?}");
 }
+
+/// The staging folder of the results folder `out`: where an unfinished run
+/// of it lives until it is committed (`.NAME.staging` beside it).
+pub fn staging(out: &Path) -> PathBuf {
+    let name = out.file_name().expect("a folder name").to_string_lossy();
+    out.with_file_name(format!(".{name}.staging"))
+}

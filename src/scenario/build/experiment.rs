@@ -42,6 +42,8 @@ pub(super) fn build_calibration(
     ] {
         if value == Some(0) {
             p.add(at.key(key), "expected at least 1");
+        } else if key != "max_evaluations" && value.is_some_and(|v| v > crate::model::MAX_COUNT) {
+            p.add(at.key(key), format!("expected at most {}", crate::model::MAX_COUNT));
         }
     }
     CalibrationConfig {
@@ -97,6 +99,8 @@ pub(super) fn build_sweep(c: &RawSweep, world: &World, at: &KeyPath, p: &mut Pro
     {
         if value.is_some_and(|v| v < min) {
             p.add(at.key(key), format!("expected at least {min}"));
+        } else if value.is_some_and(|v| v > crate::model::MAX_COUNT) {
+            p.add(at.key(key), format!("expected at most {}", crate::model::MAX_COUNT));
         }
     }
     SweepConfig {

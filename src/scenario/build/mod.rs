@@ -169,6 +169,11 @@ pub fn build(mut raw: RawScenario, p: &mut Problems) -> Option<Scenario> {
     let replications = raw.run.replications;
     if replications == Some(0) {
         p.add(run_at.key("replications"), "expected at least 1 replication");
+    } else if replications.is_some_and(|n| n > crate::model::MAX_COUNT) {
+        p.add(
+            run_at.key("replications"),
+            format!("expected at most {} replications", crate::model::MAX_COUNT),
+        );
     }
     let mut base = Setup { world, schedule, start, horizon, tracked };
     finish(&mut base.world);
@@ -306,6 +311,9 @@ fn build_variants(
                 }
                 Err(e) => p.add(at.key("set").key(key), e),
             }
+        }
+        if let Err(e) = crate::scenario::edit::check_world(&setup.world) {
+            p.add(at.key("set"), e);
         }
         finish(&mut setup.world);
         let (events, conditional) =

@@ -45,7 +45,20 @@ fn effects(
         }
         out
     };
-    (resolve(set, Op::Set, "set"), resolve(add, Op::Add, "add"))
+    let sets = resolve(set, Op::Set, "set");
+    let adds = resolve(add, Op::Add, "add");
+    // The rules that bind several values (faction shares) hold for what an
+    // event sets, as for the file's own values.
+    if sets.iter().any(|e| matches!(e.field, Field::FactionInfluence(_) | Field::FactionTarget(_))) {
+        let mut after = world.clone();
+        for e in &sets {
+            e.field.apply(&mut after, Op::Set, e.value);
+        }
+        if let Err(e) = crate::scenario::edit::check_world(&after) {
+            p.add(at.key("set"), e);
+        }
+    }
+    (sets, adds)
 }
 
 /// Parses a condition `<key path> <op> <number>`, op one of `>=`, `>`, `<=`, `<`, `==`.
