@@ -73,19 +73,46 @@ pub struct BatchWriter<'a> {
     layout: Layout,
     role: Role,
     dir: PathBuf,
-    runs: CsvFile,
-    groups: CsvFile,
-    summary: Option<CsvFile>,
-    why: Option<CsvFile>,
-    series: Option<CsvFile>,
-    events: Option<CsvFile>,
-    decisions: Option<CsvFile>,
+    files: Files<CsvFile>,
     mode: Timeseries,
     current: Option<(usize, JobSummary)>,
     dates: Vec<String>,
     finished: Vec<JobSummary>,
     next: (usize, u64),
     shard_id: Option<(String, [u64; 2])>,
+}
+
+/// A batch's files by kind; `F` is a file, or a borrow of one.
+struct Files<F> {
+    runs: F,
+    groups: F,
+    summary: Option<F>,
+    why: Option<F>,
+    series: Option<F>,
+    events: Option<F>,
+    decisions: Option<F>,
+}
+
+impl<F> Files<F> {
+    /// The files written, in the one order checkpoints and shard states list them.
+    fn in_order(self) -> impl Iterator<Item = F> {
+        [Some(self.runs), Some(self.groups), self.summary, self.why, self.series, self.events, self.decisions]
+            .into_iter()
+            .flatten()
+    }
+
+    /// Borrows every file, so that a checkpoint lists them in the same order.
+    fn borrowed(&mut self) -> Files<&mut F> {
+        Files {
+            runs: &mut self.runs,
+            groups: &mut self.groups,
+            summary: self.summary.as_mut(),
+            why: self.why.as_mut(),
+            series: self.series.as_mut(),
+            events: self.events.as_mut(),
+            decisions: self.decisions.as_mut(),
+        }
+    }
 }
 
 /// Whether a writer produces a whole batch or one shard of it.
@@ -348,13 +375,15 @@ impl<'a> BatchWriter<'a> {
         };
         let missing = |name: &str| OutputError::new(&dir.join(name), std::io::Error::other("missing"));
         Ok(BatchWriter {
-            runs: open("runs.csv")?.ok_or_else(|| missing("runs.csv"))?,
-            groups: open("groups.csv")?.ok_or_else(|| missing("groups.csv"))?,
-            summary: open("summary.csv")?,
-            why: open("why.csv")?,
-            series: open("timeseries.csv")?,
-            events: open("events.csv")?,
-            decisions: open("decisions.csv")?,
+            files: Files {
+                runs: open("runs.csv")?.ok_or_else(|| missing("runs.csv"))?,
+                groups: open("groups.csv")?.ok_or_else(|| missing("groups.csv"))?,
+                summary: open("summary.csv")?,
+                why: open("why.csv")?,
+                series: open("timeseries.csv")?,
+                events: open("events.csv")?,
+                decisions: open("decisions.csv")?,
+            },
             jobs,
             layout,
             role,
@@ -412,11 +441,11 @@ impl<'a> BatchWriter<'a> {
     /// Appends a row copied from a shard's file of the same kind.
     pub fn copy_row(&mut self, file: RowFile, record: &csv::ByteRecord) -> Result<(), OutputError> {
         let target = match file {
-            RowFile::Runs => Some(&mut self.runs),
-            RowFile::Groups => Some(&mut self.groups),
-            RowFile::Series => self.series.as_mut(),
-            RowFile::Events => self.events.as_mut(),
-            RowFile::Decisions => self.decisions.as_mut(),
+            RowFile::Runs => Some(&mut self.files.runs),
+            RowFile::Groups => Some(&mut self.files.groups),
+            RowFile::Series => self.files.series.as_mut(),
+            RowFile::Events => self.files.events.as_mut(),
+            RowFile::Decisions => self.files.decisions.as_mut(),
         };
         match target {
             Some(f) => f.copy_row(record),
@@ -428,21 +457,7 @@ impl<'a> BatchWriter<'a> {
     /// lengths, and the summaries so far. A run killed after this resumes
     /// from here with identical results.
     pub fn checkpoint(&mut self, fingerprint: &str, runs_done: u64) -> Result<(), OutputError> {
-        let mut files = Vec::new();
-        for f in [
-            Some(&mut self.runs),
-            Some(&mut self.groups),
-            self.summary.as_mut(),
-            self.why.as_mut(),
-            self.series.as_mut(),
-            self.events.as_mut(),
-            self.decisions.as_mut(),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            files.push(f.mark()?);
-        }
+        let files = self.files.borrowed().in_order().map(CsvFile::mark).collect::<Result<Vec<_>, _>>()?;
         let checkpoint = Checkpoint {
             fingerprint: fingerprint.to_string(),
             next: self.next,
@@ -456,20 +471,7 @@ impl<'a> BatchWriter<'a> {
 
     /// Stops without committing: the temporary files stay for `--resume`.
     pub fn suspend(self) {
-        for f in [
-            Some(self.runs),
-            Some(self.groups),
-            self.summary,
-            self.why,
-            self.series,
-            self.events,
-            self.decisions,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            f.keep();
-        }
+        self.files.in_order().for_each(CsvFile::keep);
     }
 
     /// Writes and folds in a chunk of runs of job `k` (chunks arrive in order).
@@ -496,7 +498,7 @@ impl<'a> BatchWriter<'a> {
         let peak: f64 = run.outcome.groups.iter().map(|g| g.peak_strength).sum();
         let last: f64 = run.outcome.groups.iter().map(|g| g.final_strength).sum();
         for (d, tr) in run.outcome.dyads.iter().zip(&setup.tracked) {
-            let f = &mut self.runs;
+            let f = &mut self.files.runs;
             f.text(job.scenario).text(job.variant).int(run.replicate).int(run.seed);
             write_dyad_outcome(f, setup, tr, d, (attacks, peak, last), self.layout.rungs, &self.dates);
             for p in &job.params {
@@ -505,17 +507,17 @@ impl<'a> BatchWriter<'a> {
             f.end_row()?;
         }
         for (g, out) in world.groups.iter().zip(&run.outcome.groups) {
-            let f = &mut self.groups;
+            let f = &mut self.files.groups;
             f.text(job.scenario).text(job.variant).int(run.replicate).int(run.seed);
             f.text(&world.actors[g.actor].id).int(out.attacks).num(out.peak_strength).num(out.final_strength);
             f.end_row()?;
         }
-        if let (Timeseries::Full, Some(f)) = (self.mode, &mut self.series) {
+        if let (Timeseries::Full, Some(f)) = (self.mode, &mut self.files.series) {
             for r in &run.series {
                 write_full_series_row(f, job, run, r, &self.dates)?;
             }
         }
-        if let Some(f) = &mut self.events {
+        if let Some(f) = &mut self.files.events {
             for e in &run.fired {
                 f.text(job.scenario).text(job.variant).int(run.replicate).int(run.seed);
                 f.int(e.month).text(&self.dates[e.month as usize]);
@@ -554,7 +556,7 @@ impl<'a> BatchWriter<'a> {
                 f.end_row()?;
             }
         }
-        if let Some(f) = &mut self.decisions {
+        if let Some(f) = &mut self.files.decisions {
             super::why::write_decisions(f, job, run, &self.dates)?;
         }
         Ok(())
@@ -566,7 +568,7 @@ impl<'a> BatchWriter<'a> {
         let job = &self.jobs[k];
         let setup = job.setup;
         let world = &setup.world;
-        let Some(f) = self.summary.as_mut() else {
+        let Some(f) = self.files.summary.as_mut() else {
             self.finished.push(summary);
             return Ok(());
         };
@@ -618,10 +620,10 @@ impl<'a> BatchWriter<'a> {
             }
             f.end_row()?;
         }
-        if let Some(f) = &mut self.why {
+        if let Some(f) = &mut self.files.why {
             super::why::write_why(f, job, &summary)?;
         }
-        if let (Timeseries::Summary, Some(f)) = (self.mode, &mut self.series) {
+        if let (Timeseries::Summary, Some(f)) = (self.mode, &mut self.files.series) {
             for (series, tr) in summary.series.iter().zip(&setup.tracked) {
                 for m in 0..series.months() {
                     let Some(b) = series.bands(m) else { continue };
@@ -653,18 +655,7 @@ impl<'a> BatchWriter<'a> {
     pub fn finish(mut self) -> Result<(Vec<JobSummary>, Vec<PathBuf>), OutputError> {
         self.close_job()?;
         let mut paths = Vec::new();
-        let mut files: Vec<CsvFile> = [
-            Some(self.runs),
-            Some(self.groups),
-            self.summary,
-            self.why,
-            self.series,
-            self.events,
-            self.decisions,
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let mut files: Vec<CsvFile> = self.files.in_order().collect();
         if self.role == Role::Shard {
             let (fingerprint, slice) = self.shard_id.clone().unwrap_or_default();
             let marks = files.iter_mut().map(|f| f.mark()).collect::<Result<Vec<_>, _>>()?;
