@@ -7,27 +7,47 @@
 //! never on the number of runs. Quantiles from histograms use the
 //! nearest-rank rule on the binned values.
 
+use std::fmt::Display;
+use std::ops::AddAssign;
+use std::str::FromStr;
+
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{DyadOutcome, RunOutcome, TickRecord};
 use crate::model::MAX_RUNGS;
 use crate::stats::quantile::nearest_rank_counts;
 
-/// A sum of non-negative reals in fixed point (units of 1e-12), exact and
-/// associative where a float sum would depend on the order of addition.
+/// A sum of reals in fixed point (units of 1e-12) held in the integer `T`,
+/// exact and associative where a float sum would depend on the order of
+/// addition. Each integer type has its own `add` (how it treats negative
+/// and non-finite values), in the module that uses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Fixed(#[serde(with = "int_text")] u128);
+#[serde(bound(serialize = "T: Display", deserialize = "T: FromStr, T::Err: Display"))]
+pub struct FixedSum<T>(#[serde(with = "int_text")] pub(super) T);
 
-impl Fixed {
-    const SCALE: f64 = 1e12;
+/// The integers a [`FixedSum`] is held in.
+pub trait FixedInt: Copy + AddAssign {
+    /// The integer as the nearest float.
+    fn to_f64(self) -> f64;
+}
 
-    /// Adds `x` (clamped at 0, rounded to 1e-12).
-    pub fn add(&mut self, x: f64) {
-        self.0 += (x.max(0.0) * Self::SCALE).round() as u128;
+impl FixedInt for u128 {
+    fn to_f64(self) -> f64 {
+        self as f64
     }
+}
+
+impl FixedInt for i128 {
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+impl<T: FixedInt> FixedSum<T> {
+    pub(super) const SCALE: f64 = 1e12;
 
     /// Adds another sum.
-    pub fn absorb(&mut self, other: Fixed) {
+    pub fn absorb(&mut self, other: FixedSum<T>) {
         self.0 += other.0;
     }
 
@@ -36,8 +56,18 @@ impl Fixed {
         if n == 0 {
             0.0
         } else {
-            self.0 as f64 / Self::SCALE / n as f64
+            self.0.to_f64() / Self::SCALE / n as f64
         }
+    }
+}
+
+/// A sum of non-negative reals.
+pub type Fixed = FixedSum<u128>;
+
+impl Fixed {
+    /// Adds `x` (clamped at 0, rounded to 1e-12).
+    pub fn add(&mut self, x: f64) {
+        self.0 += (x.max(0.0) * Self::SCALE).round() as u128;
     }
 }
 

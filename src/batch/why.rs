@@ -20,37 +20,20 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::batch::aggregate::FixedSum;
 use crate::engine::ladder::{Decision, SideTerms, Verdict};
 use crate::engine::Cause;
 use crate::model::ladder::N_GOODS;
 use crate::model::Setup;
 
-/// A signed sum of reals in fixed point (units of 1e-12), exact and
-/// associative.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct SignedFixed(#[serde(with = "crate::batch::aggregate::int_text")] i128);
+/// A signed sum of reals.
+pub type SignedFixed = FixedSum<i128>;
 
 impl SignedFixed {
-    const SCALE: f64 = 1e12;
-
     /// Adds `x`, rounded to 1e-12 (non-finite values count as 0).
     pub fn add(&mut self, x: f64) {
         if x.is_finite() {
             self.0 += (x * Self::SCALE).round() as i128;
-        }
-    }
-
-    /// Adds another sum.
-    pub fn absorb(&mut self, other: SignedFixed) {
-        self.0 += other.0;
-    }
-
-    /// The sum divided by `n` (0 when n = 0).
-    pub fn mean(self, n: u64) -> f64 {
-        if n == 0 {
-            0.0
-        } else {
-            self.0 as f64 / Self::SCALE / n as f64
         }
     }
 }
@@ -385,6 +368,7 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.mean(2), 0.125);
         let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(json, "\"250000000000\"", "checkpoints hold the integer as decimal text");
         assert_eq!(serde_json::from_str::<SignedFixed>(&json).unwrap(), a);
     }
 
