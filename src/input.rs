@@ -22,15 +22,8 @@ pub const STATE_CAP: u64 = 1 << 30;
 
 /// Reads at most `cap` bytes of `path`; a longer file is an error.
 pub fn read(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
-    let file = File::open(path)?;
-    let meta = file.metadata()?;
-    if meta.is_dir() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a folder, not a file"));
-    }
-    if meta.is_file() && meta.len() > cap {
-        return Err(too_large(cap));
-    }
-    let mut bytes = Vec::with_capacity(if meta.is_file() { meta.len() as usize } else { 0 });
+    let (file, len) = open_checked(path, cap)?;
+    let mut bytes = Vec::with_capacity(len as usize);
     file.take(cap + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > cap {
         return Err(too_large(cap));
@@ -46,15 +39,26 @@ pub fn read_to_string(path: &Path, cap: u64) -> io::Result<String> {
 
 /// A reader of at most `cap` bytes of `path` that fails when the file goes on.
 pub fn open(path: &Path, cap: u64) -> io::Result<Capped<File>> {
+    let (file, _) = open_checked(path, cap)?;
+    Ok(Capped { inner: file, left: cap })
+}
+
+/// Opens `path` and refuses a folder or a regular file over `cap` before
+/// reading anything; returns the file and its length (0 when it is not a
+/// regular file, such as a device, whose length only reading tells).
+fn open_checked(path: &Path, cap: u64) -> io::Result<(File, u64)> {
     let file = File::open(path)?;
     let meta = file.metadata()?;
     if meta.is_dir() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a folder, not a file"));
     }
-    if meta.is_file() && meta.len() > cap {
+    if !meta.is_file() {
+        return Ok((file, 0));
+    }
+    if meta.len() > cap {
         return Err(too_large(cap));
     }
-    Ok(Capped { inner: file, left: cap })
+    Ok((file, meta.len()))
 }
 
 /// See [`open`].
