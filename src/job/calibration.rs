@@ -226,6 +226,45 @@ struct Identity<'a> {
     seed: u64,
 }
 
+/// The part of an [`Identity`] that depends on what is fitted.
+struct FitIdentity<'a> {
+    scenarios: Vec<(&'a str, &'a str)>,
+    reference_sha256: Vec<String>,
+    alignment: String,
+    dyad: usize,
+    censor_penalty_months: f64,
+}
+
+impl FitIdentity<'_> {
+    /// The fingerprint of the calibration of this fit with the resolved options.
+    fn fingerprint(
+        self,
+        spec: &CalibrationSpec,
+        priors: &[Prior],
+        sampler: &Sampler,
+        run: (u64, u64),
+    ) -> String {
+        let (replications, seed) = run;
+        fingerprint(&Identity {
+            version: env!("CARGO_PKG_VERSION"),
+            scenarios: self.scenarios,
+            variant: &spec.variant,
+            reference_sha256: self.reference_sha256,
+            priors: priors.iter().map(|p| (p.key.as_str(), p.low, p.high)).collect(),
+            alignment: self.alignment,
+            method: format!("{:?}", sampler.method),
+            dyad: self.dyad,
+            censor_penalty_months: self.censor_penalty_months,
+            replications,
+            particles: sampler.particles,
+            rounds: sampler.rounds,
+            proposals: sampler.proposals,
+            max_evaluations: sampler.max_evaluations,
+            seed,
+        })
+    }
+}
+
 /// What is fitted: one scenario to its history, or a reference class.
 enum Fit {
     /// One history, the scenario it comes from, and the reference file.
@@ -239,12 +278,8 @@ struct Prepared {
     spec: CalibrationSpec,
     fit: Fit,
     priors: Vec<Prior>,
-    method: Method,
+    sampler: Sampler,
     replications: u64,
-    particles: usize,
-    rounds: usize,
-    proposals: u64,
-    max_evaluations: u64,
     seed: u64,
     fingerprint: String,
 }
@@ -337,23 +372,14 @@ impl Prepared {
         );
         defaults::check_count("--replications", replications)?;
         let seed = defaults::seed(spec.seed, &scenario);
-        let fingerprint = fingerprint(&Identity {
-            version: env!("CARGO_PKG_VERSION"),
+        let case = FitIdentity {
             scenarios: vec![(&scenario.name, &scenario.sha256)],
-            variant: &spec.variant,
             reference_sha256: vec![file_sha256(&reference_path)],
-            priors: priors.iter().map(|p| (p.key.as_str(), p.low, p.high)).collect(),
             alignment: format!("{alignment:?}"),
-            method: format!("{:?}", sampler.method),
             dyad,
             censor_penalty_months: censor,
-            replications,
-            particles: sampler.particles,
-            rounds: sampler.rounds,
-            proposals: sampler.proposals,
-            max_evaluations: sampler.max_evaluations,
-            seed,
-        });
+        };
+        let fingerprint = case.fingerprint(spec, &priors, &sampler, (replications, seed));
         let objective = OneHistory {
             setup,
             scenario: scenario.name.clone(),
@@ -397,23 +423,14 @@ impl Prepared {
         let replications = spec.replications.unwrap_or(defaults::CLASS_REPLICATIONS);
         defaults::check_count("--replications", replications)?;
         let seed = spec.seed.unwrap_or(defaults::CLASS_SEED);
-        let fingerprint = fingerprint(&Identity {
-            version: env!("CARGO_PKG_VERSION"),
+        let class = FitIdentity {
             scenarios: cases.iter().map(|c| (c.scenario.name.as_str(), c.scenario.sha256.as_str())).collect(),
-            variant: &spec.variant,
             reference_sha256: cases.iter().map(|c| file_sha256(&c.reference_path)).collect(),
-            priors: priors.iter().map(|p| (p.key.as_str(), p.low, p.high)).collect(),
             alignment: "calendar".into(),
-            method: format!("{:?}", sampler.method),
             dyad: 0,
             censor_penalty_months: crate::cases::CENSOR_PENALTY_MONTHS,
-            replications,
-            particles: sampler.particles,
-            rounds: sampler.rounds,
-            proposals: sampler.proposals,
-            max_evaluations: sampler.max_evaluations,
-            seed,
-        });
+        };
+        let fingerprint = class.fingerprint(spec, &priors, &sampler, (replications, seed));
         let class = ReferenceClass { cases, replications, seed };
         Ok(Prepared::assemble(spec, Fit::Class(class), priors, sampler, (replications, seed), fingerprint))
     }
@@ -426,19 +443,7 @@ impl Prepared {
         (replications, seed): (u64, u64),
         fingerprint: String,
     ) -> Prepared {
-        Prepared {
-            spec: spec.clone(),
-            fit,
-            priors,
-            method: sampler.method,
-            replications,
-            particles: sampler.particles,
-            rounds: sampler.rounds,
-            proposals: sampler.proposals,
-            max_evaluations: sampler.max_evaluations,
-            seed,
-            fingerprint,
-        }
+        Prepared { spec: spec.clone(), fit, priors, sampler, replications, seed, fingerprint }
     }
 
     fn objective(&self) -> &dyn Objective {
@@ -460,11 +465,11 @@ impl Prepared {
         Calibration {
             objective: self.objective(),
             priors: &self.priors,
-            method: self.method,
-            particles: self.particles,
-            rounds: self.rounds,
-            proposals: self.proposals,
-            max_evaluations: self.max_evaluations,
+            method: self.sampler.method,
+            particles: self.sampler.particles,
+            rounds: self.sampler.rounds,
+            proposals: self.sampler.proposals,
+            max_evaluations: self.sampler.max_evaluations,
             seed: self.seed,
             pool,
         }
@@ -498,10 +503,10 @@ impl Prepared {
             fingerprint: self.fingerprint.clone(),
             references: references.iter().map(|r| r.display().to_string()).collect(),
             reference_sha256: references.iter().map(|r| file_sha256(r)).collect(),
-            method: format!("{:?}", self.method).to_lowercase(),
-            particles: self.particles,
-            proposals: self.proposals,
-            max_evaluations: self.max_evaluations,
+            method: format!("{:?}", self.sampler.method).to_lowercase(),
+            particles: self.sampler.particles,
+            proposals: self.sampler.proposals,
+            max_evaluations: self.sampler.max_evaluations,
             distance,
             censor_penalty_months: censor,
             priors: self
