@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::workdir::{afghanistan, data, vietnam, Table, Workdir};
+use crate::workdir::{afghanistan, data, raiders_sweep, vietnam, Table, Workdir};
 use detente::engine::ladder::{Decision, SideTerms, Verdict};
 use detente::engine::{Cause, Happening, Recorder, Simulator};
 use detente::model::Setup;
@@ -362,19 +362,7 @@ fn diff_flags_real_differences_and_not_noise() {
         other.stderr.contains("ladders differ") || other.stderr.contains("nothing to compare"),
         "{other}"
     );
-    w.run(&[
-        "sweep",
-        "tiny.toml",
-        "--param",
-        "actors.raiders.group.strength=0.1:0.9",
-        "--points",
-        "2",
-        "-n",
-        "1",
-        "--out",
-        "sw",
-    ])
-    .ok();
+    w.run(&raiders_sweep("tiny.toml", "2", "1", &["--out", "sw"])).ok();
     let sweep = w.run(&["diff", "t", "sw", "--out", "f"]).code(2);
     assert!(sweep.stderr.contains("detente sweep"), "{sweep}");
 }

@@ -26,15 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::workdir::{data, staging, Table, Workdir};
-
-/// A workdir holding `tiny.toml` and its reference history.
-fn tiny() -> Workdir {
-    let w = Workdir::new();
-    w.copy(&data("tiny.toml"), "tiny.toml");
-    w.copy(&data("tiny_reference.csv"), "reference.csv");
-    w
-}
+use crate::workdir::{data, raiders_sweep, send_signal, staging, tiny, wait_for, Table, Workdir};
 
 /// `s` as a TOML basic string, control characters escaped.
 fn toml_str(s: &str) -> String {
@@ -108,6 +100,20 @@ fn s(p: &Path) -> String {
     p.display().to_string()
 }
 
+/// `base` followed by `extra`, as owned arguments.
+fn with(base: &[&str], extra: &[&str]) -> Vec<String> {
+    [base, extra].concat().iter().map(|a| a.to_string()).collect()
+}
+
+/// Changes the last byte `from` of `path` to `to`: an edit in place that
+/// keeps the file's length.
+fn edit_last(path: &Path, from: u8, to: u8) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let k = bytes.iter().rposition(|&b| b == from).unwrap();
+    bytes[k] = to;
+    std::fs::write(path, bytes).unwrap();
+}
+
 #[test]
 fn a_scenario_name_cannot_steer_where_results_go() {
     let w = tiny();
@@ -125,22 +131,12 @@ fn a_scenario_name_cannot_steer_where_results_go() {
         ("x\u{1b}[2Jy", "x_[2Jy"),
     ];
     for (k, (name, folder)) in cases.into_iter().enumerate() {
-        let file = tiny_named(&w, &format!("hostile{k}.toml"), name);
-        w.run(&["run", &s(&file), "-n", "2", "--events", "--timeseries", "full"]).ok();
+        let file = s(&tiny_named(&w, &format!("hostile{k}.toml"), name));
+        w.run(&["run", &file, "-n", "2", "--events", "--timeseries", "full"]).ok();
         assert!(w.join("results").join(folder).join("runs.csv").is_file(), "{name:?}: {:?}", w.files());
-        w.run(&[
-            "sweep",
-            &s(&file),
-            "--param",
-            "actors.raiders.group.strength=0.1:0.9",
-            "--points",
-            "2",
-            "-n",
-            "1",
-        ])
-        .ok();
+        w.run(&raiders_sweep(&file, "2", "1", &[])).ok();
         assert!(w.join("results/sweep").join(folder).join("points.csv").is_file(), "{name:?}");
-        w.run(&["compare", &s(&file), "--reference", "reference.csv", "-n", "2"]).ok();
+        w.run(&["compare", &file, "--reference", "reference.csv", "-n", "2"]).ok();
         assert!(w.join("results/compare").join(format!("{folder}-reference")).is_dir(), "{name:?}");
     }
     assert_eq!(w.read("victim/events.csv"), "precious");
@@ -181,31 +177,12 @@ fn a_folder_detente_did_not_write_is_never_written_into() {
     assert!(w.join("empty/manifest.json").is_file());
 }
 
-/// Starts `detente args` in `w` without waiting.
-fn spawn(w: &Workdir, args: &[&str]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_detente"))
-        .args(args)
-        .current_dir(w.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start detente")
-}
-
-fn wait_for(what: &str, ready: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !ready() {
-        assert!(Instant::now() < deadline, "never got to: {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 #[test]
 fn a_second_process_is_kept_out_of_a_folder_in_use() {
     let w = tiny();
     let out = w.join("out");
     let long = ["run", "tiny.toml", "-n", "20000000", "-j", "1", "--checkpoint-seconds", "0", "--out", "out"];
-    let mut first = spawn(&w, &long);
+    let mut first = w.spawn(&long);
     wait_for("the first run's checkpoint", || staging(&out).join("checkpoint.json").exists());
     for second in [
         vec!["run", "tiny.toml", "-n", "5", "--out", "out"],
@@ -225,8 +202,7 @@ fn a_second_process_is_kept_out_of_a_folder_in_use() {
     assert!(o.stderr.contains("in use") && o.stderr.contains("reading it"), "{o}");
     drop(reading);
     w.run(&["run", "tiny.toml", "-n", "3", "--replace", "--out", "done"]).ok();
-    let status = Command::new("kill").args(["-INT", &first.id().to_string()]).status().unwrap();
-    assert!(status.success());
+    send_signal(first.id(), "-INT");
     assert_eq!(first.wait().unwrap().code(), Some(130));
     // Free again: the lock went with its holder, and the interrupted run is intact.
     let o = w.run(&["run", "tiny.toml", "-n", "5", "--out", "out"]).code(2);
@@ -404,10 +380,8 @@ fn a_kill_at_every_commit_step_leaves_one_whole_run_that_resume_finishes() {
     let new_run = ["run", "tiny.toml", "-n", "30", "--seed", "2", "--events", "--timeseries", "full"];
     w.run(&[&new_run[..], &["--out", "reference"]].concat()).ok();
     let new = results(&w.join("reference"));
-    let args: Vec<String> =
-        [&new_run[..], &["--replace", "--out", "out"]].concat().iter().map(|a| a.to_string()).collect();
-    let resume: Vec<String> =
-        [&new_run[..], &["--resume", "--out", "out"]].concat().iter().map(|a| a.to_string()).collect();
+    let args = with(&new_run, &["--replace", "--out", "out"]);
+    let resume = with(&new_run, &["--resume", "--out", "out"]);
     let setup = || {
         let _ = std::fs::remove_dir_all(w.join("out"));
         let _ = std::fs::remove_dir_all(staging(&w.join("out")));
@@ -417,22 +391,11 @@ fn a_kill_at_every_commit_step_leaves_one_whole_run_that_resume_finishes() {
     assert!(steps >= 8, "the renames of five files and of the folder are all covered ({steps})");
 
     // A design, and a merge of shards (which starts again rather than resumes).
-    let sweep = [
-        "sweep",
-        "tiny.toml",
-        "--param",
-        "actors.raiders.group.strength=0.1:0.9",
-        "--points",
-        "8",
-        "-n",
-        "2",
-    ];
+    let sweep = raiders_sweep("tiny.toml", "8", "2", &[]);
     w.run(&[&sweep[..], &["--out", "sweep-ref"]].concat()).ok();
     let new = results(&w.join("sweep-ref"));
-    let args: Vec<String> =
-        [&sweep[..], &["--replace", "--out", "sw"]].concat().iter().map(|a| a.to_string()).collect();
-    let resume: Vec<String> =
-        [&sweep[..], &["--resume", "--out", "sw"]].concat().iter().map(|a| a.to_string()).collect();
+    let args = with(&sweep, &["--replace", "--out", "sw"]);
+    let resume = with(&sweep, &["--resume", "--out", "sw"]);
     let setup = || {
         let _ = std::fs::remove_dir_all(w.join("sw"));
         w.run(&[&sweep[..], &["--seed", "9", "--out", "sw"]].concat()).ok();
@@ -686,9 +649,7 @@ fn restore(dir: &Path, snap: &BTreeMap<String, Vec<u8>>) {
 fn an_edited_or_damaged_checkpoint_is_refused() {
     let w = tiny();
     let batch = ["run", "tiny.toml", "-n", "3000", "--events", "-j", "1"];
-    let arg = |extra: &[&str], out: &str| -> Vec<String> {
-        [&batch[..], extra, &["--out", out]].concat().iter().map(|a| a.to_string()).collect()
-    };
+    let arg = |extra: &[&str], out: &str| with(&[&batch[..], extra].concat(), &["--out", out]);
     w.run(&arg(&[], "whole")).ok();
     w.run_stopped_after(1500, &arg(&[], "part")).code(130);
     let stage = staging(&w.join("part"));
@@ -734,11 +695,7 @@ fn an_edited_or_damaged_checkpoint_is_refused() {
     }
     // A byte of the rows edited in place (same length).
     restore(&stage, &pristine);
-    let runs = stage.join(".runs.csv.partial");
-    let mut bytes = std::fs::read(&runs).unwrap();
-    let k = bytes.iter().rposition(|&b| b == b'0').unwrap();
-    bytes[k] = b'1';
-    std::fs::write(&runs, bytes).unwrap();
+    edit_last(&stage.join(".runs.csv.partial"), b'0', b'1');
     let o = w.run(&arg(&["--resume"], "part")).code(2);
     assert!(o.stderr.contains("edited or damaged"), "{o}");
     // Untouched, it resumes to the bytes of the whole run.
@@ -747,23 +704,8 @@ fn an_edited_or_damaged_checkpoint_is_refused() {
     assert!(results(&w.join("whole")) == results(&w.join("part")));
 
     // A design's checkpoint: forged counts are caught too.
-    let sweep = [
-        "sweep",
-        "tiny.toml",
-        "--param",
-        "actors.raiders.group.strength=0.1:0.9",
-        "--points",
-        "300",
-        "-n",
-        "1",
-    ];
-    let sarg = |extra: &[&str]| -> Vec<String> {
-        [&sweep[..], extra, &["--design", "sobol", "--out", "sw"]]
-            .concat()
-            .iter()
-            .map(|a| a.to_string())
-            .collect()
-    };
+    let sweep = raiders_sweep("tiny.toml", "300", "1", &[]);
+    let sarg = |extra: &[&str]| with(&[&sweep[..], extra].concat(), &["--design", "sobol", "--out", "sw"]);
     w.run_stopped_after(500, &sarg(&["-j", "1"])).code(130);
     let cp = staging(&w.join("sw")).join("checkpoint.json");
     edit_sealed(&cp, |c| c["next_point"] = 100.into(), true);
@@ -781,6 +723,15 @@ fn tampered_or_duplicated_shards_are_refused() {
     w.run(&["merge", "s0", "s1", "--out", "good"]).ok();
     let pristine = snapshot(&w.join("s1"));
     type Edit = Box<dyn Fn(&Path)>;
+    let run_count = |reseal| -> Edit {
+        Box::new(move |d| {
+            edit_sealed(
+                &d.join("shard-state.json"),
+                |c| c["summaries"][0]["dyads"][0]["runs"] = 11.into(),
+                reseal,
+            )
+        })
+    };
     let lines = |p: &Path| std::fs::read_to_string(p).unwrap().lines().map(String::from).collect::<Vec<_>>();
     let write_lines = |p: &Path, l: &[String]| std::fs::write(p, l.join("\n") + "\n").unwrap();
     let tampers: Vec<(&str, Edit)> = vec![
@@ -801,36 +752,9 @@ fn tampered_or_duplicated_shards_are_refused() {
                 write_lines(&d.join("events.csv"), &l);
             }),
         ),
-        (
-            "a cell edited",
-            Box::new(move |d| {
-                let text = std::fs::read_to_string(d.join("groups.csv")).unwrap();
-                let k = text.rfind('0').unwrap();
-                let mut b = text.into_bytes();
-                b[k] = b'1';
-                std::fs::write(d.join("groups.csv"), b).unwrap();
-            }),
-        ),
-        (
-            "the run count edited",
-            Box::new(|d| {
-                edit_sealed(
-                    &d.join("shard-state.json"),
-                    |c| c["summaries"][0]["dyads"][0]["runs"] = 11.into(),
-                    false,
-                )
-            }),
-        ),
-        (
-            "the run count forged",
-            Box::new(|d| {
-                edit_sealed(
-                    &d.join("shard-state.json"),
-                    |c| c["summaries"][0]["dyads"][0]["runs"] = 11.into(),
-                    true,
-                )
-            }),
-        ),
+        ("a cell edited", Box::new(|d| edit_last(&d.join("groups.csv"), b'0', b'1'))),
+        ("the run count edited", run_count(false)),
+        ("the run count forged", run_count(true)),
         (
             "the slice forged",
             Box::new(|d| edit_sealed(&d.join("shard-state.json"), |c| c["slice"][0] = 0.into(), true)),
@@ -853,25 +777,11 @@ fn tampered_or_duplicated_shards_are_refused() {
     assert!(results(&w.join("good")) == results(&w.join("again")));
 
     // A design's shard: an edited point is refused.
-    let sweep = [
-        "sweep",
-        "tiny.toml",
-        "--param",
-        "actors.raiders.group.strength=0.1:0.9",
-        "--points",
-        "8",
-        "-n",
-        "2",
-    ];
+    let sweep = raiders_sweep("tiny.toml", "8", "2", &[]);
     for i in 0..2 {
         w.run(&[&sweep[..], &["--shard", &format!("{i}/2"), "--out", &format!("d{i}")]].concat()).ok();
     }
-    let points = w.join("d1/points.csv");
-    let text = std::fs::read_to_string(&points).unwrap();
-    let k = text.rfind('1').unwrap();
-    let mut b = text.into_bytes();
-    b[k] = b'2';
-    std::fs::write(&points, b).unwrap();
+    edit_last(&w.join("d1/points.csv"), b'1', b'2');
     let o = w.run(&["merge", "d0", "d1", "--out", "dm"]).code(2);
     assert!(o.stderr.contains("does not match its shard's state"), "{o}");
     assert!(!w.join("dm").exists());

@@ -10,15 +10,7 @@
 //! them in git. Each command runs on a design or population small enough to
 //! take well under a second.
 
-use crate::workdir::{check_golden, data, Workdir};
-
-/// A workdir holding `tiny.toml` and its invented reference history.
-fn tiny() -> Workdir {
-    let w = Workdir::new();
-    w.copy(&data("tiny.toml"), "tiny.toml");
-    w.copy(&data("tiny_reference.csv"), "reference.csv");
-    w
-}
+use crate::workdir::{check_golden, data, tiny, Workdir};
 
 /// Compares `dir/name` in the workdir with `tests/data/golden/<prefix>.<name>`.
 fn check(w: &Workdir, dir: &str, prefix: &str, names: &[&str]) {

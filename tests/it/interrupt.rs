@@ -8,15 +8,7 @@
 
 use std::path::Path;
 
-use crate::workdir::{data, Workdir};
-
-/// A workdir holding `tiny.toml` and its reference history.
-fn tiny() -> Workdir {
-    let w = Workdir::new();
-    w.copy(&data("tiny.toml"), "tiny.toml");
-    w.copy(&data("tiny_reference.csv"), "reference.csv");
-    w
-}
+use crate::workdir::{tiny, Workdir};
 
 #[track_caller]
 fn assert_same_files(w: &Workdir, a: &str, b: &str, files: &[&str]) {

@@ -10,7 +10,8 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The crate root (where `Cargo.toml`, `scenarios/` and `tests/data/` live).
 pub fn repo_root() -> PathBuf {
@@ -48,6 +49,47 @@ pub fn slow_tests_enabled() -> bool {
 /// The shipped Afghanistan scenario, if it exists (it is being written).
 pub fn afghanistan() -> Option<PathBuf> {
     Some(repo_root().join("scenarios/afghanistan/baseline.toml")).filter(|p| p.is_file())
+}
+
+/// A workdir holding `tiny.toml` and its invented reference history (as `reference.csv`).
+pub fn tiny() -> Workdir {
+    let w = Workdir::new();
+    w.copy(&data("tiny.toml"), "tiny.toml");
+    w.copy(&data("tiny_reference.csv"), "reference.csv");
+    w
+}
+
+/// The arguments of a sweep of `file` over the raiders' strength alone:
+/// `points` points of `runs` replications each, then `extra`.
+pub fn raiders_sweep<'a>(file: &'a str, points: &'a str, runs: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "sweep",
+        file,
+        "--param",
+        "actors.raiders.group.strength=0.1:0.9",
+        "--points",
+        points,
+        "-n",
+        runs,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// Waits (at most two minutes) until `ready()` says a process got far
+/// enough; panics naming `what` otherwise.
+pub fn wait_for(what: &str, ready: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !ready() {
+        assert!(Instant::now() < deadline, "never got to: {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Sends `signal` (`-INT`, `-TERM`, `-KILL`) to the process `pid`.
+pub fn send_signal(pid: u32, signal: &str) {
+    let status = Command::new("kill").args([signal, &pid.to_string()]).status().expect("kill");
+    assert!(status.success(), "kill {signal} {pid}");
 }
 
 /// A temporary working directory for one test.
@@ -146,30 +188,24 @@ impl Workdir {
         self.run_env(&[("DETENTE_STOP_AFTER", &units.to_string())], args)
     }
 
-    /// Starts `detente ARGS...` here, waits (at most two minutes) until
-    /// `ready()` says it has got far enough, sends it `signal` (`-INT`,
-    /// `-TERM`, `-KILL`) and returns its exit code (None: killed by the signal).
-    pub fn interrupt_when(&self, args: &[String], signal: &str, ready: impl Fn() -> bool) -> Option<i32> {
-        use std::process::Stdio;
-        use std::time::{Duration, Instant};
-        let mut child = Command::new(env!("CARGO_BIN_EXE_detente"))
+    /// Starts `detente ARGS...` here without waiting, its output discarded.
+    pub fn spawn<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_detente"))
             .args(args)
             .current_dir(self.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start detente");
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while !ready() {
-            assert!(
-                Instant::now() < deadline,
-                "`detente {}` never got far enough to interrupt",
-                args.join(" ")
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let status = Command::new("kill").args([signal, &child.id().to_string()]).status().expect("kill");
-        assert!(status.success());
+            .expect("start detente")
+    }
+
+    /// Starts `detente ARGS...` here, waits (at most two minutes) until
+    /// `ready()` says it has got far enough, sends it `signal` (`-INT`,
+    /// `-TERM`, `-KILL`) and returns its exit code (None: killed by the signal).
+    pub fn interrupt_when(&self, args: &[String], signal: &str, ready: impl Fn() -> bool) -> Option<i32> {
+        let mut child = self.spawn(args);
+        wait_for(&format!("the point to interrupt `detente {}`", args.join(" ")), ready);
+        send_signal(child.id(), signal);
         child.wait().expect("wait").code()
     }
 }
