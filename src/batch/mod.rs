@@ -60,7 +60,7 @@ pub struct Capture {
 }
 
 /// One finished run.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct RunResult {
     /// Replicate index.
     pub replicate: u64,

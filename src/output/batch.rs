@@ -707,14 +707,7 @@ mod tests {
         let stop = std::sync::atomic::AtomicBool::new(false);
         let pool = Pool::new(1).unwrap();
         execute(&[job], &pool, Capture { series: true, fired: true, decisions: true }, &stop, |_, chunk| {
-            runs.extend(chunk.iter().map(|r| RunResult {
-                replicate: r.replicate,
-                seed: r.seed,
-                outcome: r.outcome.clone(),
-                series: r.series.clone(),
-                fired: r.fired.clone(),
-                why: r.why.clone(),
-            }));
+            runs.extend_from_slice(chunk);
             Ok::<(), std::convert::Infallible>(())
         })
         .unwrap();

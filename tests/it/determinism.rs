@@ -105,19 +105,7 @@ fn collect(jobs: &[Job<'_>], threads: usize) -> Vec<(usize, RunResult)> {
     let stop = AtomicBool::new(false);
     let capture = Capture { series: true, fired: true, decisions: true };
     batch::execute(jobs, &batch::Pool::new(threads).unwrap(), capture, &stop, |k, runs: &[RunResult]| {
-        out.extend(runs.iter().map(|r| {
-            (
-                k,
-                RunResult {
-                    replicate: r.replicate,
-                    seed: r.seed,
-                    outcome: r.outcome.clone(),
-                    series: r.series.clone(),
-                    fired: r.fired.clone(),
-                    why: r.why.clone(),
-                },
-            )
-        }));
+        out.extend(runs.iter().map(|r| (k, r.clone())));
         Ok::<(), ()>(())
     })
     .expect("the batch completes");
