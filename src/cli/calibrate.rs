@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::common::{pool, print, scenario_files, stop_flag, Bar};
+use super::common::{files_and_folders, pool, print, stop_flag, Bar};
 use crate::job::calibration::{self, CalibrationRun, CalibrationSpec};
 use crate::job::shard::Shard;
 
@@ -86,14 +86,7 @@ pub struct Args {
 
 /// Runs `detente calibrate`. Exit 1 when the budget ran out before convergence.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let mut scenarios = Vec::new();
-    for f in &args.scenarios {
-        if f.is_dir() {
-            scenarios.extend(scenario_files(f)?);
-        } else {
-            scenarios.push(f.clone());
-        }
-    }
+    let scenarios = files_and_folders(&args.scenarios)?;
     let spec = CalibrationSpec {
         scenarios,
         leave_one_out: args.leave_one_out,

@@ -1,5 +1,6 @@
-//! What every command shares: the worker threads, the stop flag and its
-//! signal handler, the progress bar, and printing a job's report.
+//! What every command shares: the scenario files it names, the worker
+//! threads, the stop flag and its signal handler, the progress bar, and
+//! printing a job's report.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,6 +31,20 @@ pub fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>> {
         }
     }
     out.sort();
+    Ok(out)
+}
+
+/// The files named on a command line, each folder among them replaced by
+/// every `*.toml` below it ([`scenario_files`]).
+pub fn files_and_folders(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for f in paths {
+        if f.is_dir() {
+            out.extend(scenario_files(f)?);
+        } else {
+            out.push(f.clone());
+        }
+    }
     Ok(out)
 }
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::common::{pool, print, scenario_files, Bar};
+use super::common::{files_and_folders, pool, print, Bar};
 use crate::job::hindcast::{self, HindcastSpec};
 
 /// Arguments of `detente hindcast`.
@@ -44,14 +44,7 @@ pub struct Args {
 
 /// Runs `detente hindcast`.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let mut files = Vec::new();
-    for f in &args.files {
-        if f.is_dir() {
-            files.extend(scenario_files(f)?);
-        } else {
-            files.push(f.clone());
-        }
-    }
+    let files = files_and_folders(&args.files)?;
     let spec = HindcastSpec {
         files,
         replications: args.replications,
