@@ -242,9 +242,8 @@ impl FitIdentity<'_> {
         spec: &CalibrationSpec,
         priors: &[Prior],
         sampler: &Sampler,
-        run: (u64, u64),
+        (replications, seed): (u64, u64),
     ) -> String {
-        let (replications, seed) = run;
         fingerprint(&Identity {
             version: env!("CARGO_PKG_VERSION"),
             scenarios: self.scenarios,
@@ -372,14 +371,14 @@ impl Prepared {
         );
         defaults::check_count("--replications", replications)?;
         let seed = defaults::seed(spec.seed, &scenario);
-        let case = FitIdentity {
+        let identity = FitIdentity {
             scenarios: vec![(&scenario.name, &scenario.sha256)],
             reference_sha256: vec![file_sha256(&reference_path)],
             alignment: format!("{alignment:?}"),
             dyad,
             censor_penalty_months: censor,
         };
-        let fingerprint = case.fingerprint(spec, &priors, &sampler, (replications, seed));
+        let fingerprint = identity.fingerprint(spec, &priors, &sampler, (replications, seed));
         let objective = OneHistory {
             setup,
             scenario: scenario.name.clone(),
@@ -423,14 +422,14 @@ impl Prepared {
         let replications = spec.replications.unwrap_or(defaults::CLASS_REPLICATIONS);
         defaults::check_count("--replications", replications)?;
         let seed = spec.seed.unwrap_or(defaults::CLASS_SEED);
-        let class = FitIdentity {
+        let identity = FitIdentity {
             scenarios: cases.iter().map(|c| (c.scenario.name.as_str(), c.scenario.sha256.as_str())).collect(),
             reference_sha256: cases.iter().map(|c| file_sha256(&c.reference_path)).collect(),
             alignment: "calendar".into(),
             dyad: 0,
             censor_penalty_months: crate::cases::CENSOR_PENALTY_MONTHS,
         };
-        let fingerprint = class.fingerprint(spec, &priors, &sampler, (replications, seed));
+        let fingerprint = identity.fingerprint(spec, &priors, &sampler, (replications, seed));
         let class = ReferenceClass { cases, replications, seed };
         Ok(Prepared::assemble(spec, Fit::Class(class), priors, sampler, (replications, seed), fingerprint))
     }
