@@ -52,8 +52,11 @@ pub fn benefits(world: &World, s: &Scratch, i: usize, j: usize) -> [f64; N_GOODS
     let v = &world.views[i * world.n() + j];
     let w = &s.goals[i];
     let rs = world.params.reform_stake;
-    // A partner's reform raises one's economic stake.
-    let economy = v.economy * ((1.0 - rs) + rs * s.pragmatism[j]) * (1.0 - world.outside_option[i]);
+    // A partner's reform raises one's economic stake; commerce that has not
+    // grown yet counts only by the floor.
+    let floor = world.params.ties_floor;
+    let ties = floor + (1.0 - floor) * world.pairs[world.pair_index(i, j)].ties;
+    let economy = v.economy * ((1.0 - rs) + rs * s.pragmatism[j]) * (1.0 - world.outside_option[i]) * ties;
     [
         // Security: the threat both face from third parties, and the threat j
         // itself poses, which engagement (ceasefires, monitoring, arms
@@ -240,6 +243,29 @@ fn nearest_action(level: f64) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_economic_stake_counts_by_the_ties_above_the_floor() {
+        let mut w = crate::engine::testworld::two_states();
+        let ij = w.view_index(0, 1);
+        w.views[ij].economy = 1.0;
+        let mut s = Scratch::default();
+        crate::engine::prepare(&w, &mut s);
+        s.goals[0] = w.goals[0];
+        s.pragmatism[1] = 0.5;
+        let economy = |w: &World, s: &Scratch| benefits(w, s, 0, 1)[2];
+        // A floor of 1 counts the stake in full whatever the ties.
+        w.params.ties_floor = 1.0;
+        w.pairs[0].ties = 1.0;
+        let full = economy(&w, &s);
+        assert!(full > 0.0);
+        w.pairs[0].ties = 0.0;
+        assert_eq!(economy(&w, &s), full);
+        w.params.ties_floor = 0.25;
+        assert!((economy(&w, &s) - 0.25 * full).abs() < 1e-12);
+        w.pairs[0].ties = 1.0;
+        assert!((economy(&w, &s) - full).abs() < 1e-12);
+    }
 
     #[test]
     fn sampling_follows_the_inverse_cdf() {

@@ -337,6 +337,11 @@ impl Simulator {
             // Month 1 chooses under the modes month-0 events set.
             list_choosers(world, &mut self.scratch);
         }
+        // Economic ties start matched to the rung each pair holds at month 0.
+        let levels = world.ladder.ties_levels();
+        for p in &mut world.pairs {
+            p.ties = levels[p.stage as usize];
+        }
         // The outcome starts from month 0 as it stands after month-0 events.
         let mut dyads: Vec<DyadOutcome> = setup
             .tracked

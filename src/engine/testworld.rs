@@ -36,6 +36,7 @@ pub fn states(n: usize) -> World {
                 grievance: 0.0,
                 grievance_decay: 1.0,
                 fought_last_month: false,
+                ties: 0.0,
             });
         }
     }

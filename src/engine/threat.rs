@@ -53,17 +53,21 @@ fn power(world: &World, s: &Scratch, i: usize, j: usize) -> f64 {
     }
 }
 
-/// End-of-month decay of attack memories and war grievances, and the fading
-/// of added hostility in simulated pairs.
+/// End-of-month decay of attack memories and war grievances, the fading
+/// of added hostility in simulated pairs, and the economic ties of every
+/// pair following its rung.
 pub fn decay(world: &mut World) {
     let keep = world.params.attack_memory_decay;
     let fade = world.params.hostility_fade;
+    let ties_rate = world.params.ties_rate;
+    let levels = world.ladder.ties_levels();
     for v in &mut world.views {
         v.attack_memory *= keep;
     }
     let n = world.n();
     for p in &mut world.pairs {
         p.grievance *= p.grievance_decay;
+        p.ties += ties_rate * (levels[p.stage as usize] - p.ties);
         if p.mode == PairMode::Simulated {
             for k in [p.a * n + p.b, p.b * n + p.a] {
                 let v = &mut world.views[k];
@@ -90,5 +94,21 @@ mod tests {
         perceive(&w, &mut s);
         // h = 0.5, power = 1 / (3 + 1), memory factor 2.
         assert!((s.threat[ij] - 0.5 * 0.25 * 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn economic_ties_follow_the_rung_at_their_rate() {
+        let mut w = two_states();
+        w.params.ties_rate = 0.1;
+        w.pairs[0].stage = 6;
+        w.pairs[0].ties = 0.2;
+        let level = w.ladder.ties_levels()[6];
+        decay(&mut w);
+        assert!((w.pairs[0].ties - (0.2 + 0.1 * (level - 0.2))).abs() < 1e-12);
+        // A fall leaves commerce to shrink as slowly.
+        w.pairs[0].stage = 1;
+        let before = w.pairs[0].ties;
+        decay(&mut w);
+        assert!((w.pairs[0].ties - 0.9 * before).abs() < 1e-12);
     }
 }

@@ -56,6 +56,23 @@ impl Ladder {
     pub fn top(&self) -> u8 {
         (self.rungs.len() - 1) as u8
     }
+
+    /// Per rung, the share of the ladder's economic goods delivered by the
+    /// rungs up to it: the level a pair's economic ties grow toward while it
+    /// holds that rung. 1 on every rung of a ladder without economic goods.
+    pub fn ties_levels(&self) -> [f64; MAX_RUNGS] {
+        let economy = GOODS.iter().position(|&g| g == "economy").expect("economy is a good");
+        let total: f64 = self.rungs.iter().map(|r| r.goods[economy]).sum();
+        let mut levels = [1.0; MAX_RUNGS];
+        if total > 0.0 {
+            let mut sum = 0.0;
+            for (level, rung) in levels.iter_mut().zip(&self.rungs) {
+                sum += rung.goods[economy];
+                *level = sum / total;
+            }
+        }
+        levels
+    }
 }
 
 impl Default for Ladder {
@@ -86,5 +103,31 @@ impl Default for Ladder {
                 rung("strategic partnership", 0.55, 0.4, 1.2, [1.0, 0.0, 0.3, 0.3, 1.0]),
             ],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ties_levels_are_the_cumulative_share_of_economic_goods() {
+        let ladder = Ladder::default();
+        let levels = ladder.ties_levels();
+        // Economy goods 0, 0, 0.2, 0, 1, 0.3, 1, 0.3: a total of 2.8.
+        let expected = [0.0, 0.0, 0.2, 0.2, 1.2, 1.5, 2.5, 2.8].map(|x| x / 2.8);
+        for (s, e) in expected.iter().enumerate() {
+            assert!((levels[s] - e).abs() < 1e-12, "rung {s}: {} vs {e}", levels[s]);
+        }
+        assert_eq!(levels[ladder.top() as usize], 1.0);
+    }
+
+    #[test]
+    fn a_ladder_without_economic_goods_needs_no_ties() {
+        let mut ladder = Ladder::default();
+        for r in &mut ladder.rungs {
+            r.goods[2] = 0.0;
+        }
+        assert!(ladder.ties_levels().iter().all(|&l| l == 1.0));
     }
 }

@@ -123,6 +123,10 @@ define_params! {
         "pi_down: monthly hazard of a downgrade at a large margin, once a side gains more than the exit cost from a lower rung.";
     exit_cost: "ladder.exit_cost" = 0.762, [0.0, 10.0], "utility",
         "Cost a side pays for breaking the commitments of its current rung (audience and sunk costs); a downgrade needs a gain above it.";
+    ties_rate: "ladder.ties_rate" = 0.0628, [0.0, 1.0], "1/month",
+        "Rate at which a pair's economic ties grow toward (or shrink back to) the share of the ladder's economic goods its current rung delivers: commerce, investment and the business lobbies behind deeper economic rungs take years to form after a political opening; 0.063 is a half-life of about eleven months.";
+    ties_floor: "ladder.ties_floor" = 0.82, [0.0, 1.0], "share",
+        "Share of a side's economic benefits it counts before any ties exist: it values the economy good by ties_floor + (1 - ties_floor) x ties. 1 switches the lag off (benefits as coded); below 1, an economic rung is worth more once the commerce of the rungs below has grown.";
     war_cost: "ladder.war_cost" = 1.39, [0.0, 100.0], "utility",
         "Cost to each side of armed conflict against a partner of equal capability, scaled by the partner's share of the pair's capability; it makes a ceasefire worth consenting to.";
     relax_rate: "factions.relax_rate" = 0.03, [0.0, 1.0], "1/month",
@@ -179,6 +183,8 @@ pub const CALIBRATED: &[(&str, f64, f64)] = &[
     ("ladder.fall_rate", 0.02, 0.8),
     ("ladder.exit_cost", 0.0, 1.5),
     ("ladder.war_cost", 0.1, 3.0),
+    ("ladder.ties_rate", 0.002, 0.1),
+    ("ladder.ties_floor", 0.0, 1.0),
 ];
 
 /// The calibration range of the parameter `key`, if the joint fit calibrates it.

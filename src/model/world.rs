@@ -156,6 +156,9 @@ pub struct Pair {
     pub grievance_decay: f64,
     /// Whether the two fought (an attack either way) last month.
     pub fought_last_month: bool,
+    /// Economic ties (0..1): the share of the ladder's economic goods the
+    /// pair's commerce has grown into. It follows the rung with a lag.
+    pub ties: f64,
 }
 
 /// An armed group's strength and attack process.

@@ -286,6 +286,7 @@ fn build_pairs(raw: &RawScenario, world: &mut World, p: &mut Problems) {
                 grievance: 0.0,
                 grievance_decay: 1.0,
                 fought_last_month: false,
+                ties: 0.0,
             });
             for (i, j) in [(a, b), (b, a)] {
                 let v = &mut world.views[i * n + j];
