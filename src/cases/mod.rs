@@ -40,10 +40,21 @@ pub enum CaseError {
     #[error("{0}")]
     Scenario(#[from] scenario::ScenarioError),
     /// The scenario names no reference history.
-    #[error("{}: a case needs a [calibration] table with `reference` and `dyad`", path.display())]
+    #[error(
+        "{}: a case needs a [calibration] table with `reference` and `dyad`, or [[calibration.histories]]",
+        path.display()
+    )]
     NoReference {
         /// The scenario file.
         path: PathBuf,
+    },
+    /// `[calibration] until` is outside the scenario's months.
+    #[error("{}: [calibration] until {until} is not between the scenario's start and end", path.display())]
+    Until {
+        /// The scenario file.
+        path: PathBuf,
+        /// The month given.
+        until: String,
     },
     /// The reference file has problems.
     #[error("{0}")]
@@ -98,7 +109,12 @@ pub struct Targets {
 /// A scenario and the history its tracked dyad is held against.
 #[derive(Debug, Clone)]
 pub struct Case {
-    /// The scenario.
+    /// The case's name: the scenario's, followed by `.<dyad>` when the
+    /// scenario holds several histories.
+    pub name: String,
+    /// The scenario file.
+    pub file: PathBuf,
+    /// The scenario (its horizon cut to `[calibration] until`).
     pub scenario: Scenario,
     /// Index of the dyad in the scenario's tracked dyads.
     pub dyad: usize,
@@ -111,27 +127,53 @@ pub struct Case {
 }
 
 impl Case {
-    /// Reads a case from a scenario file with a `[calibration]` reference.
-    pub fn load(path: &Path) -> Result<Case, CaseError> {
-        let scenario = scenario::load(path)?;
+    /// Reads the cases of a scenario file: its `[calibration]` reference and
+    /// dyad, or each of its `[[calibration.histories]]`.
+    pub fn load(path: &Path) -> Result<Vec<Case>, CaseError> {
+        let mut scenario = scenario::load(path)?;
         let no_reference = || CaseError::NoReference { path: path.to_path_buf() };
-        let config = scenario.calibration.as_ref().ok_or_else(no_reference)?;
-        let (Some(reference), Some(dyad)) = (&config.reference, &config.dyad) else {
-            return Err(no_reference());
+        let config = scenario.calibration.clone().ok_or_else(no_reference)?;
+        let histories = match (&config.reference, &config.dyad) {
+            (Some(reference), Some(dyad)) => vec![(dyad.clone(), reference.clone())],
+            _ if !config.histories.is_empty() => config.histories.clone(),
+            _ => return Err(no_reference()),
         };
-        let file = path.parent().unwrap_or(Path::new(".")).join(reference);
-        let reference = ReferencePath::load(&file, scenario.base.world.ladder.len())?;
-        let dyad = scenario
-            .base
-            .tracked_index(dyad)
-            .ok_or_else(|| CaseError::Dyad { path: path.to_path_buf(), dyad: dyad.clone() })?;
-        let targets = targets(&reference, &scenario.base);
-        Ok(Case { scenario, dyad, reference, reference_path: file, targets })
+        if let Some(until) = config.until {
+            // A history read to its last dated fact: the runs stop there too.
+            let months = until.months_since(scenario.base.start);
+            if months < 0 || months as u32 > scenario.base.horizon {
+                return Err(CaseError::Until { path: path.to_path_buf(), until: until.to_string() });
+            }
+            scenario.base.horizon = months as u32;
+        }
+        let several = histories.len() > 1;
+        histories
+            .iter()
+            .map(|(dyad, reference)| {
+                let file = path.parent().unwrap_or(Path::new(".")).join(reference);
+                let reference = ReferencePath::load(&file, scenario.base.world.ladder.len())?;
+                let index = scenario
+                    .base
+                    .tracked_index(dyad)
+                    .ok_or_else(|| CaseError::Dyad { path: path.to_path_buf(), dyad: dyad.clone() })?;
+                let targets = targets(&reference, &scenario.base);
+                let name = if several { format!("{}.{dyad}", scenario.name) } else { scenario.name.clone() };
+                Ok(Case {
+                    name,
+                    file: path.to_path_buf(),
+                    scenario: scenario.clone(),
+                    dyad: index,
+                    reference,
+                    reference_path: file,
+                    targets,
+                })
+            })
+            .collect()
     }
 
-    /// The case's name: its scenario's.
+    /// The case's name.
     pub fn name(&self) -> &str {
-        &self.scenario.name
+        &self.name
     }
 }
 

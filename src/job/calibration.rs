@@ -977,14 +977,7 @@ fn finish(
             // How the fit does on each case, with fresh runs (each case's own seed).
             let overrides: Vec<(Field, f64)> =
                 prep.priors.iter().zip(&fitted).map(|(p, v)| (p.field, *v)).collect();
-            let scored = score_cases(
-                &class.cases,
-                &prep.spec.scenarios,
-                &overrides,
-                hindcast::REPLICATIONS,
-                None,
-                &pool,
-            );
+            let scored = score_cases(&class.cases, &overrides, hindcast::REPLICATIONS, None, &pool);
             files.push(write_hindcast(out, &scored, hindcast::REPLICATIONS)?);
             hindcast_text = hindcast::summarise(&scored).0;
             None
@@ -1091,6 +1084,14 @@ fn leave_one_out(
     if class.cases.len() < 2 {
         bail!("--leave-one-out needs at least two case files");
     }
+    // A fold leaves out one file: a file of several histories would leave
+    // out all of them at once.
+    if let Some(case) = class.cases.iter().find(|c| c.name != c.scenario.name) {
+        bail!(
+            "--leave-one-out leaves out one case file at a time; {} holds several histories",
+            case.file.display()
+        );
+    }
     let clock = Clock::start();
     let out = folder.dir();
     // Unfinished until the last fit is in: `--resume` continues the fits.
@@ -1127,14 +1128,8 @@ fn leave_one_out(
         };
         let overrides: Vec<(Field, f64)> =
             prep.priors.iter().zip(&fitted).map(|(p, v)| (p.field, *v)).collect();
-        let left_out = score_cases(
-            std::slice::from_ref(case),
-            std::slice::from_ref(&run.spec.scenarios[k]),
-            &overrides,
-            hindcast::REPLICATIONS,
-            None,
-            pool,
-        );
+        let left_out =
+            score_cases(std::slice::from_ref(case), &overrides, hindcast::REPLICATIONS, None, pool);
         let _ = writeln!(text, "left out: {}", case.name());
         scored.extend(left_out);
     }

@@ -91,18 +91,18 @@ pub struct Totals {
     pub mean_distance_years: f64,
 }
 
-/// Loads every case file.
+/// Loads the cases of every case file, in file order.
 pub fn load_cases(files: &[PathBuf]) -> Result<Vec<Case>, JobError> {
-    files
-        .iter()
-        .map(|f| Case::load(f).map_err(|e| JobError::Invalid(format!("{}: {e}", f.display()))))
-        .collect()
+    let mut cases = Vec::new();
+    for f in files {
+        cases.extend(Case::load(f).map_err(|e| JobError::Invalid(format!("{}: {e}", f.display())))?);
+    }
+    Ok(cases)
 }
 
 /// Runs one case with `overrides` and scores it; the seed is `seed` or the case's `[run] seed`.
 pub fn score_case(
     case: &Case,
-    file: &Path,
     overrides: &[(Field, f64)],
     replications: u64,
     seed: Option<u64>,
@@ -112,19 +112,18 @@ pub fn score_case(
     let seed = seed.unwrap_or(case.scenario.seed);
     let score: CaseScore = cases::evaluate(case, &setup, replications, seed, pool);
     let (rows, distance) = (score.rows(&case.targets), score.distance(&case.targets));
-    Scored { case: case.clone(), file: file.to_path_buf(), seed, rows, distance }
+    Scored { case: case.clone(), file: case.file.clone(), seed, rows, distance }
 }
 
 /// Runs and scores every case with the same overrides (mechanism parameters).
 pub fn score_cases(
     cases: &[Case],
-    files: &[PathBuf],
     overrides: &[(Field, f64)],
     replications: u64,
     seed: Option<u64>,
     pool: &Pool,
 ) -> Vec<Scored> {
-    cases.iter().zip(files).map(|(c, f)| score_case(c, f, overrides, replications, seed, pool)).collect()
+    cases.iter().map(|c| score_case(c, overrides, replications, seed, pool)).collect()
 }
 
 /// Writes `hindcast.csv` into `out`.
@@ -180,10 +179,10 @@ pub fn run(
     let cases = load_cases(&spec.files)?;
     progress.start(replications * cases.len() as u64, "runs", 0);
     let mut scored = Vec::new();
-    for (case, file) in cases.iter().zip(&spec.files) {
+    for case in &cases {
         let sets = resolve_sets(&case.scenario, &spec.sets)?;
         let overrides: Vec<_> = sets.iter().map(|(_, f, v)| (*f, *v)).collect();
-        scored.push(score_case(case, file, &overrides, replications, spec.seed, pool));
+        scored.push(score_case(case, &overrides, replications, spec.seed, pool));
         progress.advance(replications);
     }
     progress.finish();

@@ -70,6 +70,10 @@ pub struct CalibrationConfig {
     pub reference: Option<String>,
     /// Dyad label.
     pub dyad: Option<String>,
+    /// Further (dyad label, reference CSV) histories, each a case of its own.
+    pub histories: Vec<(String, String)>,
+    /// Last month the histories cover, if before the scenario's end.
+    pub until: Option<crate::calendar::YearMonth>,
     /// `calendar` or `origin`.
     pub align: Option<String>,
     /// Origin date text.

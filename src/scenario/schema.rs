@@ -82,6 +82,11 @@ pub struct RawCalibration {
     pub reference: Option<String>,
     /// Tracked dyad compared, `a-b`.
     pub dyad: Option<String>,
+    /// Several (dyad, reference) histories of one scenario, each a case of its own.
+    #[serde(default)]
+    pub histories: Vec<RawHistory>,
+    /// Last month the histories cover: the cases run to here, not to `[scenario] end`.
+    pub until: Option<String>,
     /// `calendar` or `origin`.
     pub align: Option<String>,
     /// Reference date month 0 stands for, with `align = "origin"`.
@@ -103,6 +108,16 @@ pub struct RawCalibration {
     /// Uniform priors: key path = [low, high].
     #[serde(default)]
     pub priors: BTreeMap<String, Vec<f64>>,
+}
+
+/// `[[calibration.histories]]`: one tracked dyad and the history it is held against.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RawHistory {
+    /// Tracked dyad, `a-b`.
+    pub dyad: String,
+    /// Reference history CSV, relative to the scenario file.
+    pub reference: String,
 }
 
 /// `[scenario]`: what this is and when it runs.

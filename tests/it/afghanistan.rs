@@ -3,7 +3,8 @@
 //! estimates of `scenarios/reference/isisk_strength.csv` (docs/AFGHANISTAN.md
 //! shows the table this check prints with `--nocapture`), and each simulated
 //! neighbour's effect on US–Taliban against the sign docs/AFGHANISTAN.md
-//! predicts.
+//! predicts; and the hindcast of every simulated regional dyad against its
+//! record.
 //!
 //! Strength is an index: ISIS-K 1 = about 4,000 fighters (2022-02), the TTP
 //! 1 = 6,000–6,500 fighters (2024). Each published figure becomes a range on
@@ -12,7 +13,7 @@
 
 use detente::engine::{Recorder, Simulator};
 
-use crate::workdir::afghanistan;
+use crate::workdir::{afghanistan, Table, Workdir};
 
 /// A published estimate: month index from 2021-09, the group, the range on
 /// its index, and the row of isisk_strength.csv it comes from.
@@ -186,4 +187,30 @@ fn each_neighbour_moves_us_taliban_the_documented_way() {
     assert!(m < base, "no Qatari guarantee: predicted lower, {m:.4} vs {base:.4}");
     let m = mean_us_taliban_stage(&[("relations.taliban.uzbekistan.trust", 0.6)], RUNS);
     assert!((m - base).abs() < 0.01, "Uzbekistan: predicted no effect, {m:.4} vs {base:.4}");
+}
+
+/// `detente hindcast` on the baseline holds each history of its
+/// `[calibration]` table against its own dyad, read to 2026-04 only: one case
+/// per dyad, every Taliban–Pakistan fall of the record a target, no target
+/// after the window.
+#[test]
+fn the_hindcast_holds_each_regional_dyad_to_its_record_until_2026_04() {
+    let Some(file) = afghanistan() else { return };
+    let w = Workdir::new();
+    let out = w.run(&["hindcast", file.to_str().unwrap(), "-n", "10", "--out", "h"]).ok();
+    assert!(out.stdout.contains("afghanistan.taliban-pakistan"), "{out}");
+    let table = Table::parse(&w.read("h/hindcast.csv"));
+    let mut cases: Vec<&str> = table.column("case");
+    cases.dedup();
+    assert_eq!(cases.len(), 7, "{cases:?}");
+    assert!(cases.iter().all(|c| c.starts_with("afghanistan.")), "{cases:?}");
+    let dates = table.column("history_date");
+    assert!(dates.iter().all(|d| d.is_empty() || *d <= "2026-04-30"), "{dates:?}");
+    let (case, target) = (table.col("case"), table.col("target"));
+    let pakistan_falls = table
+        .rows
+        .iter()
+        .filter(|r| r[case] == "afghanistan.taliban-pakistan" && r[target] == "fall")
+        .count();
+    assert_eq!(pakistan_falls, 9);
 }

@@ -47,6 +47,13 @@ const CORPUS: &[(&str, &[Expect])] = &[
         "event_outside_horizon.toml",
         &[(25, 8, "events[0].date", "2003-06 is outside the scenario's horizon 2000-01 to 2001-12")],
     ),
+    (
+        "calibration_histories.toml",
+        &[
+            (28, 9, "calibration.until", "\"2001-13\" is not a calendar date"),
+            (30, 1, "calibration.histories", "not both"),
+        ],
+    ),
     ("empty_actors.toml", &[(2, 10, "actors", "expected at least two [[actors]], got none")]),
     (
         "many_defects.toml",

@@ -34,6 +34,19 @@ pub(super) fn build_calibration(
             p.add(at.key("origin"), e);
         }
     }
+    let until = c.until.as_deref().and_then(|u| match crate::calendar::YearMonth::parse(u) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            p.add(at.key("until"), e);
+            None
+        }
+    });
+    if !c.histories.is_empty() && (c.reference.is_some() || c.dyad.is_some()) {
+        p.add(
+            at.key("histories"),
+            "expected either `reference` and `dyad` or `[[calibration.histories]]`, not both",
+        );
+    }
     for (key, value) in [
         ("replications", c.replications),
         ("particles", c.particles),
@@ -49,6 +62,8 @@ pub(super) fn build_calibration(
     CalibrationConfig {
         reference: c.reference.clone(),
         dyad: c.dyad.clone(),
+        histories: c.histories.iter().map(|h| (h.dyad.clone(), h.reference.clone())).collect(),
+        until,
         align: c.align.clone(),
         origin: c.origin.clone(),
         method: c.method.clone(),
