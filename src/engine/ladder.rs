@@ -203,6 +203,7 @@ pub fn move_stages(world: &mut World, t: u32, rng: &mut impl Rng, s: &mut Scratc
         pair.stage = target;
         pair.months_at_stage = 0.0;
         pair.months_above = 0.0;
+        pair.months_distrusted = 0.0;
         rec.note(t, Happening::Stage(p, from, target, cause));
     }
 }
@@ -239,6 +240,10 @@ pub fn decide(world: &mut World, s: &Scratch, p: usize, draw: f64) -> Option<Dec
     }
     let sides = [Side::of(world, s, a, b), Side::of(world, s, b, a)];
     let values = [sides[0].values(world), sides[1].values(world)];
+    let needed = world.ladder.rungs[stage as usize].threshold - world.params.hysteresis;
+    let pair = &mut world.pairs[p];
+    pair.months_distrusted =
+        if sides.iter().any(|side| side.trust < needed) { pair.months_distrusted + 1.0 } else { 0.0 };
     if let Some(d) = fall(world, p, &sides, &values, draw) {
         return Some(d);
     }
@@ -319,7 +324,9 @@ fn fall(
         }
     }
     for (k, side) in sides.iter().enumerate() {
-        if side.trust < rungs[stage].threshold - params.hysteresis {
+        if side.trust < rungs[stage].threshold - params.hysteresis
+            && pair.months_distrusted >= params.low_trust_months
+        {
             let to =
                 (1..stage).rev().find(|&r| side.trust >= rungs[r].threshold - params.hysteresis).unwrap_or(1);
             return Some(moved(to, Cause::LowTrust, k, 0.0));
@@ -512,13 +519,13 @@ mod tests {
     #[test]
     fn sustained_betrayal_drops_one_rung_but_not_during_the_cooldown_or_below_one() {
         let mut w = at_stage(3, 10.0, 0.5);
-        w.views[1].bad_surprise = 0.5;
+        w.views[1].bad_surprise = w.params.betrayal_threshold + 0.1;
         assert_eq!(step(&mut w).0, 2);
         let mut early = at_stage(3, 0.0, 0.5);
-        early.views[1].bad_surprise = 0.5;
+        early.views[1].bad_surprise = early.params.betrayal_threshold + 0.1;
         assert_eq!(step(&mut early).0, 3, "no drop before the cooldown");
         let mut floor = at_stage(1, 10.0, 0.5);
-        floor.views[1].bad_surprise = 0.5;
+        floor.views[1].bad_surprise = floor.params.betrayal_threshold + 0.1;
         assert_eq!(step(&mut floor).0, 1, "betrayal never drops below rung 1");
     }
 
@@ -528,8 +535,38 @@ mod tests {
         let floor = |r: usize| w.ladder.rungs[r].threshold - w.params.hysteresis;
         // Just above rung 5's floor (threshold less hysteresis) holds; just below rung 4's
         // and above rung 3's falls two rungs at once.
-        assert_eq!(step(&mut at_stage(5, 10.0, floor(5) + 1e-6)).0, 5);
-        assert_eq!(step(&mut at_stage(5, 10.0, floor(4) - 1e-6)).0, 3);
+        let at_once = |trust: f64| {
+            let mut w = at_stage(5, 10.0, trust);
+            w.params.low_trust_months = 1.0;
+            w
+        };
+        assert_eq!(step(&mut at_once(floor(5) + 1e-6)).0, 5);
+        assert_eq!(step(&mut at_once(floor(4) - 1e-6)).0, 3);
+    }
+
+    #[test]
+    fn lack_of_trust_must_last_before_the_pair_drops() {
+        let mut w = at_stage(5, 10.0, 0.0);
+        w.params.low_trust_months = 3.0;
+        w.params.fall_rate = 0.0;
+        // Months one and two below the floor count; the third drops.
+        assert_eq!(step(&mut w).0, 5);
+        assert_eq!(step(&mut w).0, 5);
+        assert_eq!(w.pairs[0].months_distrusted, 2.0);
+        assert_eq!(step(&mut w).0, 1);
+        assert_eq!(w.pairs[0].months_distrusted, 0.0, "a move starts the count again");
+        // A month of restored trust resets it.
+        let mut w = at_stage(5, 10.0, 0.0);
+        w.params.low_trust_months = 3.0;
+        w.params.fall_rate = 0.0;
+        step(&mut w);
+        step(&mut w);
+        for v in [(0, 1), (1, 0)] {
+            let k = w.view_index(v.0, v.1);
+            w.views[k].trust = 0.9;
+        }
+        step(&mut w);
+        assert_eq!(w.pairs[0].months_distrusted, 0.0);
     }
 
     fn ready_to_step(months_above: f64) -> World {

@@ -33,6 +33,7 @@ pub fn states(n: usize) -> World {
                 stage: 2,
                 months_at_stage: 0.0,
                 months_above: 0.0,
+                months_distrusted: 0.0,
                 grievance: 0.0,
                 grievance_decay: 1.0,
                 fought_last_month: false,

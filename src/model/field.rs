@@ -431,6 +431,7 @@ impl Field {
                             p.stage = stage;
                             p.months_at_stage = 0.0;
                             p.months_above = 0.0;
+                            p.months_distrusted = 0.0;
                         }
                     }
                     PairField::Grievance => p.grievance = x,

@@ -103,9 +103,11 @@ define_params! {
         "Rate of the moving averages of the partner's cooperative and hostile acts (the tit-for-tat memory and the breach signal).";
     months_above: "ladder.months_above" = 9.06, [0.0, 600.0], "months",
         "Deliberation: consecutive months a higher rung must stay acceptable to every side whose consent is needed before a step can be taken, per unit of the target rung's values cost: a rung that asks more at home takes longer to ratify.";
-    hysteresis: "ladder.hysteresis" = 0.0288, [0.0, 1.0], "trust",
+    hysteresis: "ladder.hysteresis" = 0.00715, [0.0, 1.0], "trust",
         "A side leaves a rung for lack of trust only when its trust is below the rung's threshold minus this margin (prevents flicker).";
-    betrayal_threshold: "ladder.betrayal_threshold" = 0.26, [0.0, 2.0], "action level",
+    low_trust_months: "ladder.low_trust_months" = 1.42, [1.0, 600.0], "months",
+        "Consecutive months a side's trust must stay below the current rung's threshold (less the hysteresis) before the pair drops for lack of trust: confidence lost for one month of noisy acts does not undo a relation's commitments, a loss that lasts does. Months are counted whole, so 1 drops at the first such month and the fitted 1.42 at the second.";
+    betrayal_threshold: "ladder.betrayal_threshold" = 0.536, [0.0, 2.0], "action level",
         "Breach: moving average of the partner's violations above which a side downgrades the relation by one rung.";
     drop_cooldown: "ladder.drop_cooldown_months" = 3.0, [0.0, 600.0], "months",
         "Minimum months at a rung before a side may downgrade it by decision, breach or lack of trust.";
@@ -185,6 +187,7 @@ pub const CALIBRATED: &[(&str, f64, f64)] = &[
     ("ladder.war_cost", 0.1, 3.0),
     ("ladder.ties_rate", 0.002, 0.1),
     ("ladder.ties_floor", 0.0, 1.0),
+    ("ladder.low_trust_months", 1.0, 24.0),
 ];
 
 /// The calibration range of the parameter `key`, if the joint fit calibrates it.

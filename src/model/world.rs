@@ -150,6 +150,8 @@ pub struct Pair {
     pub months_at_stage: f64,
     /// Consecutive months some higher rung has been acceptable to every side whose consent is needed.
     pub months_above: f64,
+    /// Consecutive months some side's trust has been below what the current rung needs.
+    pub months_distrusted: f64,
     /// War grievance added to the values distance; decays by half-life.
     pub grievance: f64,
     /// Monthly decay factor of the grievance.

@@ -283,6 +283,7 @@ fn build_pairs(raw: &RawScenario, world: &mut World, p: &mut Problems) {
                 stage: if groups { 0 } else { default_stage },
                 months_at_stage: 0.0,
                 months_above: 0.0,
+                months_distrusted: 0.0,
                 grievance: 0.0,
                 grievance_decay: 1.0,
                 fought_last_month: false,
