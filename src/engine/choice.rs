@@ -253,7 +253,7 @@ mod tests {
         crate::engine::prepare(&w, &mut s);
         s.goals[0] = w.goals[0];
         s.pragmatism[1] = 0.5;
-        let economy = |w: &World, s: &Scratch| benefits(w, s, 0, 1)[2];
+        let economy = |w: &World, s: &Scratch| benefits(w, s, 0, 1)[crate::model::ladder::ECONOMY_GOOD];
         // A floor of 1 counts the stake in full whatever the ties.
         w.params.ties_floor = 1.0;
         w.pairs[0].ties = 1.0;

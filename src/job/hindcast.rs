@@ -66,8 +66,6 @@ pub struct HindcastDetails {
 pub struct Scored {
     /// The case.
     pub case: Case,
-    /// Its file.
-    pub file: PathBuf,
     /// Master seed of its runs.
     pub seed: u64,
     /// One row per target.
@@ -112,7 +110,7 @@ pub fn score_case(
     let seed = seed.unwrap_or(case.scenario.seed);
     let score: CaseScore = cases::evaluate(case, &setup, replications, seed, pool);
     let (rows, distance) = (score.rows(&case.targets), score.distance(&case.targets));
-    Scored { case: case.clone(), file: case.file.clone(), seed, rows, distance }
+    Scored { case: case.clone(), seed, rows, distance }
 }
 
 /// Runs and scores every case with the same overrides (mechanism parameters).
@@ -205,7 +203,7 @@ pub fn run(
     let entries = scored
         .iter()
         .map(|s| ScenarioEntry {
-            path: s.file.display().to_string(),
+            path: s.case.file.display().to_string(),
             name: s.case.name().to_string(),
             sha256: s.case.scenario.sha256.clone(),
             seed: s.seed,

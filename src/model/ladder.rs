@@ -14,6 +14,9 @@ pub const N_GOODS: usize = 5;
 /// Names of the goods a rung delivers, in order.
 pub const GOODS: [&str; N_GOODS] = ["shared_threat", "shared_issue", "economy", "legitimacy", "balance"];
 
+/// Index of the economy good in [`GOODS`]: the goods economic ties grow into.
+pub const ECONOMY_GOOD: usize = 2;
+
 /// Largest ladder a scenario may define; fixed so run outcomes need no heap.
 pub const MAX_RUNGS: usize = 16;
 
@@ -61,13 +64,12 @@ impl Ladder {
     /// rungs up to it: the level a pair's economic ties grow toward while it
     /// holds that rung. 1 on every rung of a ladder without economic goods.
     pub fn ties_levels(&self) -> [f64; MAX_RUNGS] {
-        let economy = GOODS.iter().position(|&g| g == "economy").expect("economy is a good");
-        let total: f64 = self.rungs.iter().map(|r| r.goods[economy]).sum();
+        let total: f64 = self.rungs.iter().map(|r| r.goods[ECONOMY_GOOD]).sum();
         let mut levels = [1.0; MAX_RUNGS];
         if total > 0.0 {
             let mut sum = 0.0;
             for (level, rung) in levels.iter_mut().zip(&self.rungs) {
-                sum += rung.goods[economy];
+                sum += rung.goods[ECONOMY_GOOD];
                 *level = sum / total;
             }
         }
@@ -111,6 +113,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_economy_good_is_named_economy() {
+        assert_eq!(GOODS[ECONOMY_GOOD], "economy");
+    }
+
+    #[test]
     fn ties_levels_are_the_cumulative_share_of_economic_goods() {
         let ladder = Ladder::default();
         let levels = ladder.ties_levels();
@@ -126,7 +133,7 @@ mod tests {
     fn a_ladder_without_economic_goods_needs_no_ties() {
         let mut ladder = Ladder::default();
         for r in &mut ladder.rungs {
-            r.goods[2] = 0.0;
+            r.goods[ECONOMY_GOOD] = 0.0;
         }
         assert!(ladder.ties_levels().iter().all(|&l| l == 1.0));
     }
