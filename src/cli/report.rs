@@ -41,6 +41,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         references: args.with.reference,
         stage: args.with.exemplar_stage.unwrap_or(report::DEFAULT_STAGE),
         dyad: args.with.dyad,
+        title: Some(report::title_of(&args.dir)),
     };
     let clock = Instant::now();
     // Built in a linked copy of the folder and committed as a whole: a

@@ -620,6 +620,7 @@ pub fn run(
                 references: inputs.references.clone(),
                 stage: inputs.stage.unwrap_or(defaults.stage),
                 dyad: inputs.dyad.clone(),
+                title: Some(crate::report::title_of(&target)),
             };
             let update = open_update(&target)?;
             let outcome = crate::report::build(update.dir(), &options).map_err(|e| {

@@ -26,6 +26,8 @@ pub struct Inputs<'a> {
     pub notes: &'a [String],
     /// The stage the exemplars follow.
     pub stage: u8,
+    /// The page's title: the results folder's name.
+    pub title: &'a str,
 }
 
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:1100px;color:#222}\
@@ -40,9 +42,9 @@ svg{max-width:100%;height:auto}";
 pub fn page(inputs: &Inputs<'_>) -> String {
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    out.push_str(&format!("<title>detente report: {}</title>\n", escape(&folder_name(inputs.folder))));
+    out.push_str(&format!("<title>detente report: {}</title>\n", escape(inputs.title)));
     out.push_str(&format!("<style>{STYLE}</style>\n</head>\n<body>\n"));
-    out.push_str(&format!("<h1>detente report: {}</h1>\n", escape(&folder_name(inputs.folder))));
+    out.push_str(&format!("<h1>detente report: {}</h1>\n", escape(inputs.title)));
     out.push_str(
         "<p class=\"note\">Built by <code>detente report</code> from the CSV files in this folder. \
          Shares are of all runs; median dates are among the runs that reached the stage \
@@ -92,14 +94,6 @@ pub fn page(inputs: &Inputs<'_>) -> String {
     out.push_str(&manifest(inputs.folder));
     out.push_str("</body>\n</html>\n");
     out
-}
-
-fn folder_name(folder: &Folder) -> String {
-    folder
-        .dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| folder.dir.display().to_string())
 }
 
 /// Drops the namespace attribute: inline SVG in HTML needs none, and the

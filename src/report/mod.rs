@@ -122,6 +122,15 @@ pub struct Options {
     pub stage: u8,
     /// Restrict charts and exemplars to this dyad (`a-b`).
     pub dyad: Option<String>,
+    /// The page's title, the results folder's name ([`title_of`]); by
+    /// default the name of the folder read, which is a working copy when
+    /// the report is built beside the folder it is for.
+    pub title: Option<String>,
+}
+
+/// The title of the report on the results folder `dir`: its name.
+pub fn title_of(dir: &Path) -> String {
+    dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| dir.display().to_string())
 }
 
 impl Default for Options {
@@ -133,6 +142,7 @@ impl Default for Options {
             references: Vec::new(),
             stage: DEFAULT_STAGE,
             dyad: None,
+            title: None,
         }
     }
 }
@@ -352,6 +362,7 @@ pub fn build(dir: &Path, options: &Options) -> Result<Outcome, ReportError> {
             exemplars: exemplar_set.as_ref(),
             notes: &outcome.notes,
             stage: options.stage,
+            title: &options.title.clone().unwrap_or_else(|| title_of(dir)),
         });
         write_text(&path, &page)?;
         outcome.written.push(path);

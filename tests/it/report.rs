@@ -138,6 +138,7 @@ fn report_builds_every_deliverable_from_a_small_run() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(!html.to_lowercase().contains("<script"));
     assert!(!html.contains("http"), "the page holds a URL");
+    assert!(html.contains("<h1>detente report: out</h1>"), "titled with the folder, not its working copy");
     assert_eq!(html.matches("<svg").count(), 5);
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
@@ -202,6 +203,7 @@ fn run_writes_the_workbook_and_the_report_when_asked() {
     for f in ["y/results.xlsx", "y/report.html", "y/charts/time_to_stage_5.svg"] {
         assert!(wd.join(f).exists(), "{f} missing: {:?}", wd.files());
     }
+    assert!(wd.read("y/report.html").contains("<h1>detente report: y</h1>"));
 }
 
 /// One cell of a LibreOffice flat-XML sheet: its value type and its value
