@@ -190,6 +190,31 @@ pub const TRUST_BINS: usize = 1001;
 /// Net cooperation resolution: bins of 0.05 over [-10, 10].
 pub const COOP_BINS: usize = 401;
 
+/// One month of one tracked dyad as [`SeriesSummary`] bins it: all a worker
+/// keeps of a run's monthly row when only the summary is wanted (8 bytes
+/// where the row takes 20; the rows of a chunk of runs in flight are most of
+/// the memory a summarised batch needs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthBins {
+    stage: u16,
+    trust_ab: u16,
+    trust_ba: u16,
+    net_cooperation: u16,
+}
+
+impl MonthBins {
+    /// The bins of one monthly row.
+    pub fn of(r: &TickRecord) -> MonthBins {
+        let trust_bin = |t: f32| (t.clamp(0.0, 1.0) as f64 * 1000.0).round() as u16;
+        MonthBins {
+            stage: r.stage as u16,
+            trust_ab: trust_bin(r.trust_ab),
+            trust_ba: trust_bin(r.trust_ba),
+            net_cooperation: ((r.net_cooperation.clamp(-10.0, 10.0) as f64 + 10.0) * 20.0).round() as u16,
+        }
+    }
+}
+
 /// Quantiles of one month of one dyad.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MonthBands {
@@ -223,16 +248,14 @@ impl SeriesSummary {
         }
     }
 
-    /// Folds in one month's record.
-    pub fn add(&mut self, r: &TickRecord) {
-        let base = r.month as usize * self.stride();
-        let trust_bin = |t: f32| (t.clamp(0.0, 1.0) as f64 * 1000.0).round() as usize;
-        let coop_bin = ((r.net_cooperation.clamp(-10.0, 10.0) as f64 + 10.0) * 20.0).round() as usize;
-        self.counts[base + r.stage as usize] += 1;
-        self.counts[base + self.rungs + trust_bin(r.trust_ab)] += 1;
-        self.counts[base + self.rungs + TRUST_BINS + trust_bin(r.trust_ba)] += 1;
-        self.counts[base + self.rungs + 2 * TRUST_BINS + coop_bin] += 1;
-        self.stage_sum[r.month as usize] += r.stage as u64;
+    /// Folds in one month of one run.
+    pub fn add(&mut self, month: u32, b: &MonthBins) {
+        let base = month as usize * self.stride();
+        self.counts[base + b.stage as usize] += 1;
+        self.counts[base + self.rungs + b.trust_ab as usize] += 1;
+        self.counts[base + self.rungs + TRUST_BINS + b.trust_ba as usize] += 1;
+        self.counts[base + self.rungs + 2 * TRUST_BINS + b.net_cooperation as usize] += 1;
+        self.stage_sum[month as usize] += b.stage as u64;
     }
 
     /// Adds another summary of the same dyad.
@@ -316,8 +339,10 @@ impl JobSummary {
         }
     }
 
-    /// Folds in one run (call in replicate order).
-    pub fn add(&mut self, outcome: &RunOutcome, series: &[TickRecord]) {
+    /// Folds in one run (call in replicate order); `bins` are its monthly
+    /// rows binned ([`MonthBins::of`]) in the order the run records them:
+    /// month by month, the tracked dyads in order within a month.
+    pub fn add(&mut self, outcome: &RunOutcome, bins: &[MonthBins]) {
         for (s, d) in self.dyads.iter_mut().zip(&outcome.dyads) {
             s.add(d);
         }
@@ -327,9 +352,10 @@ impl JobSummary {
             s.peak_sum.add(g.peak_strength);
             s.final_sum.add(g.final_strength);
         }
-        if !self.series.is_empty() {
-            for r in series {
-                self.series[r.dyad as usize].add(r);
+        let dyads = self.series.len();
+        if dyads > 0 {
+            for (i, b) in bins.iter().enumerate() {
+                self.series[i % dyads].add((i / dyads) as u32, b);
             }
         }
     }

@@ -52,6 +52,10 @@ impl Job<'_> {
 pub struct Capture {
     /// Keep per-month rows of tracked dyads.
     pub series: bool,
+    /// Keep per-month rows of tracked dyads binned for the series summary
+    /// ([`aggregate::MonthBins`]); without `series` the rows themselves are
+    /// dropped on the worker.
+    pub bins: bool,
     /// Keep fired events and stage changes.
     pub fired: bool,
     /// Record the decisions about tracked pairs and fold them ([`why::RunWhy`]);
@@ -70,6 +74,8 @@ pub struct RunResult {
     pub outcome: RunOutcome,
     /// Per-month rows (empty unless captured).
     pub series: Vec<TickRecord>,
+    /// Per-month rows binned for the summary (empty unless captured).
+    pub bins: Vec<aggregate::MonthBins>,
     /// Happenings (empty unless captured).
     pub fired: Vec<Fired>,
     /// The reasons behind the run's path (None unless decisions are captured).
@@ -153,10 +159,20 @@ pub fn execute<E>(
                 .into_par_iter()
                 .map_init(
                     || {
-                        let rec = Recorder::new(capture.series, capture.fired);
+                        let rec = Recorder::new(capture.series || capture.bins, capture.fired);
                         (Simulator::new(), if capture.decisions { rec.with_decisions() } else { rec })
                     },
-                    |(sim, rec), r| run_one(job, r, sim, rec),
+                    |(sim, rec), r| {
+                        let mut run = run_one(job, r, sim, rec);
+                        if capture.bins {
+                            run.bins = run.series.iter().map(aggregate::MonthBins::of).collect();
+                            if !capture.series {
+                                // The rows go back to the recorder, which reuses their buffer.
+                                rec.series = Some(std::mem::take(&mut run.series));
+                            }
+                        }
+                        run
+                    },
                 )
                 .collect()
         })
@@ -194,6 +210,7 @@ pub fn run_one(job: &Job<'_>, r: u64, sim: &mut Simulator, rec: &mut Recorder) -
         seed,
         outcome,
         series: rec.series.as_mut().map(std::mem::take).unwrap_or_default(),
+        bins: Vec::new(),
         fired: rec.fired.as_mut().map(std::mem::take).unwrap_or_default(),
         why,
     }

@@ -155,15 +155,21 @@ pub fn run_and_compare(
     let mut out: Vec<JobComparison> =
         jobs.iter().map(|_| JobComparison { runs: Vec::new(), stages: spec.stages.clone() }).collect();
     let mut stages = Vec::new();
-    batch::execute(jobs, pool, Capture { series: true, fired: false, decisions: false }, stop, |k, runs| {
-        for run in runs {
-            stage_path(&run.series, dyads[k], &mut stages);
-            let d = spec.distance(SimPath { start: jobs[k].setup.start, stages: &stages });
-            out[k].runs.push((run.replicate, run.seed, d));
-        }
-        progress(runs.len() as u64);
-        Ok(())
-    })?;
+    batch::execute(
+        jobs,
+        pool,
+        Capture { series: true, bins: false, fired: false, decisions: false },
+        stop,
+        |k, runs| {
+            for run in runs {
+                stage_path(&run.series, dyads[k], &mut stages);
+                let d = spec.distance(SimPath { start: jobs[k].setup.start, stages: &stages });
+                out[k].runs.push((run.replicate, run.seed, d));
+            }
+            progress(runs.len() as u64);
+            Ok(())
+        },
+    )?;
     Ok(out)
 }
 

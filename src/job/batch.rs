@@ -502,7 +502,12 @@ pub fn run(
     let clock = Clock::start();
     let mode = spec.timeseries;
     let role = if run.shard.is_some() { Role::Shard } else { Role::Whole };
-    let capture = Capture { series: mode != Timeseries::None, fired: spec.events, decisions: true };
+    let capture = Capture {
+        series: mode == Timeseries::Full,
+        bins: mode == Timeseries::Summary,
+        fired: spec.events,
+        decisions: true,
+    };
     let folder = match open_out(&target, run.resume, &run.replace)? {
         Opened::Work(f) => f,
         Opened::Fresh(f) => {

@@ -480,7 +480,7 @@ impl<'a> BatchWriter<'a> {
         for run in runs {
             self.write_run(k, run)?;
             if let Some((_, summary)) = &mut self.current {
-                summary.add(&run.outcome, &run.series);
+                summary.add(&run.outcome, &run.bins);
                 if let Some(why) = &run.why {
                     summary.why.absorb(&why.summary);
                 }
@@ -706,10 +706,16 @@ mod tests {
         let mut runs = Vec::new();
         let stop = std::sync::atomic::AtomicBool::new(false);
         let pool = Pool::new(1).unwrap();
-        execute(&[job], &pool, Capture { series: true, fired: true, decisions: true }, &stop, |_, chunk| {
-            runs.extend_from_slice(chunk);
-            Ok::<(), std::convert::Infallible>(())
-        })
+        execute(
+            &[job],
+            &pool,
+            Capture { series: true, bins: true, fired: true, decisions: true },
+            &stop,
+            |_, chunk| {
+                runs.extend_from_slice(chunk);
+                Ok::<(), std::convert::Infallible>(())
+            },
+        )
         .unwrap();
         (setup, runs)
     }

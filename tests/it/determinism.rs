@@ -103,7 +103,7 @@ fn rows_do_not_depend_on_the_number_of_replications_across_a_chunk() {
 fn collect(jobs: &[Job<'_>], threads: usize) -> Vec<(usize, RunResult)> {
     let mut out = Vec::new();
     let stop = AtomicBool::new(false);
-    let capture = Capture { series: true, fired: true, decisions: true };
+    let capture = Capture { series: true, bins: true, fired: true, decisions: true };
     batch::execute(jobs, &batch::Pool::new(threads).unwrap(), capture, &stop, |k, runs: &[RunResult]| {
         out.extend(runs.iter().map(|r| (k, r.clone())));
         Ok::<(), ()>(())
